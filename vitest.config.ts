@@ -4,7 +4,11 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
-    // Network-namespace and tshark tests spawn processes; keep workers to the machine's 2 cores.
+    // Tests that spawn tshark (and later network namespaces) compete for the machine's 2 cores.
     maxWorkers: 2,
+    // Under CI the JSON report feeds the "N passed, N failed" line that .ci/run prints.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]]
+      : ['default'],
   },
 });

@@ -1,0 +1,66 @@
+/** `dsmip6` command line: dispatches to subcommands and prints help. */
+
+import { readFileSync } from 'node:fs';
+import { runDecode } from './decode.js';
+import { runDemo } from './demo.js';
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const stdio: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+const HELP = `dsmip6 - Dual-Stack Mobile IPv6 (RFC 5555 on RFC 6275)
+
+Usage: dsmip6 <command> [options]
+
+Commands:
+  demo [--pcap FILE]          Build the signalling of a mobile node's walk (IPv6 network,
+                              public IPv4, private IPv4 behind NAT, home) with dsmip6's codec,
+                              print each packet decoded and save them as a pcap (default
+                              dsmip6-demo.pcap) for Wireshark.
+  decode FILE [--json]        Decode every packet of a pcap file (raw IP, link type 101)
+                              with dsmip6's codec; malformed packets are named, not fatal.
+  help                        This text.
+
+Options:
+  -h, --help                  Show help.
+  -v, --version               Show the version.
+
+The mobile node and home agent daemons (dsmip6 mn / dsmip6 ha) are not in this release yet;
+README.md lists what each release supports.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function run(argv: readonly string[], io: Io = stdio): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case 'help':
+    case '-h':
+    case '--help':
+      io.out(HELP);
+      return 0;
+    case '-v':
+    case '--version':
+      io.out(version());
+      return 0;
+    case 'demo':
+      return runDemo(rest, io);
+    case 'decode':
+      return runDecode(rest, io);
+    default:
+      io.err(`dsmip6: unknown command ${JSON.stringify(cmd)}; run \`dsmip6 --help\` for the list`);
+      return 2;
+  }
+}
