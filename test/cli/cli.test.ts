@@ -22,7 +22,9 @@ describe('dsmip6 command', () => {
     expect(help).toContain('Usage: dsmip6 <command>');
     expect(help).toContain('demo');
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-    expect(execFileSync(process.execPath, ['bin/dsmip6.js', '--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
+    expect(execFileSync(process.execPath, ['bin/dsmip6.js', '--version'], { encoding: 'utf8' }).trim()).toBe(
+      pkg.version,
+    );
   });
 
   it('rejects an unknown command with exit code 2 and a pointer to --help', async () => {
@@ -36,7 +38,9 @@ describe('dsmip6 command', () => {
     const file = join(dir, 'walk.pcap');
     const demo = await cli('demo', '--pcap', file);
     expect(demo.code).toBe(0);
-    expect(demo.out).toMatch(/BU seq=\d+ flags=AH lifetime=400s \[alt-coa 2001:db8:20::10, ipv4-hoa 0\.0\.0\.0\/32\]/);
+    expect(demo.out).toMatch(
+      /BU seq=\d+ flags=AH lifetime=400s \[alt-coa 2001:db8:20::10, ipv4-hoa 0\.0\.0\.0\/32\]/,
+    );
     expect(demo.out).toContain('nat-detection refresh=110s');
     const pcap = parsePcap(readFileSync(file));
     expect(pcap.ok && pcap.value.records.length).toBe(13);
