@@ -150,6 +150,10 @@ export function parseMobilityOptions(buf: Uint8Array, start: number, end: number
         '0 bytes after it (must be last)',
       );
     }
+    // RFC 6275 §6.2.7: implicit alignment 8n+2 (so, ending the MH, its length is 8n+4, as emitted).
+    if (kind === 'bindingAuthorizationData' && (d - 2) % 8 !== 2) {
+      return fail(L, 'misaligned', 'bindingAuthorizationData', d - 2, (d - 2) % 8, 'offset 8n+2 in the MH');
+    }
     out.push(decode(kind, buf, d, len));
   }
   return ok(out);

@@ -141,9 +141,6 @@ export function mobilityChecksum(mh: Uint8Array, ph: PseudoHeader): number {
  */
 export function parseMobilityHeader(buf: Uint8Array, ph: PseudoHeader): Parsed<MobilityMessage> {
   if (buf.length < 8) return fail(L, 'truncated', 'header', 0, buf.length, 'at least 8 bytes');
-  const payloadProto = buf[0]!;
-  if (payloadProto !== IpProto.NoNextHeader)
-    return fail(L, 'bad-value', 'payloadProto', 0, payloadProto, '59 (§9.2)');
   const hlen = buf[1]!;
   const total = (hlen + 1) * 8;
   if (total !== buf.length) {
@@ -160,6 +157,11 @@ export function parseMobilityHeader(buf: Uint8Array, ph: PseudoHeader): Parsed<M
   const checksum = u16(buf, 4);
   const want = mobilityChecksum(buf, ph);
   if (checksum !== want) return fail(L, 'bad-checksum', 'checksum', 4, checksum, `0x${want.toString(16)}`);
+  // §9.2: the checksum is verified first (bad -> silent discard), so a corrupted packet is never
+  // reported as a Payload Proto problem (which would draw an ICMPv6 Parameter Problem).
+  const payloadProto = buf[0]!;
+  if (payloadProto !== IpProto.NoNextHeader)
+    return fail(L, 'bad-value', 'payloadProto', 0, payloadProto, '59 (§9.2)');
   const kind = KIND_BY_TYPE[mhType];
   if (kind === undefined) return ok({ kind: 'unknown', mhType, data: buf.slice(6) });
   const fixed = FIXED[kind].size;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
 import { emitPcap, parsePcap } from '../../src/wire/index.js';
+import { expertVerdict, fieldValues, tsharkDecode } from '../support/tshark.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsmip6-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,6 +49,20 @@ describe('dsmip6 command', () => {
     expect(decoded.code).toBe(0);
     expect(decoded.out).toContain('13 packets, 0 malformed');
     expect(decoded.out).toContain('UDP 4191 > 61001 | IPv4 198.51.100.99 > 192.0.2.100');
+  });
+
+  it('the demo pcap opens in Wireshark with no warnings and every BU answered by a BA', async () => {
+    const file = join(dir, 'walk-tshark.pcap');
+    expect((await cli('demo', '--pcap', file)).code).toBe(0);
+    const pcap = parsePcap(readFileSync(file));
+    if (!pcap.ok) throw new Error(pcap.error.message);
+    const frames = tsharkDecode(pcap.value.records.map((r) => r.data));
+    expect(frames.map((f) => expertVerdict(f).warnings)).toEqual(frames.map(() => []));
+    const types = frames.flatMap((f) => fieldValues(f.layers, 'mip6.mhtype'));
+    expect(types).toEqual(['5', '6', '5', '6', '5', '6', '5', '6']);
+    const buSeq = frames.flatMap((f) => fieldValues(f.layers, 'mip6.bu.seqnr'));
+    expect(frames.flatMap((f) => fieldValues(f.layers, 'mip6.ba.seqnr'))).toEqual(buSeq);
+    expect(frames.flatMap((f) => fieldValues(f.layers, 'mip6.natd.refresh_t'))).toEqual(['4294967295', '110']);
   });
 
   it('decode names a malformed packet instead of failing', async () => {
