@@ -62,7 +62,10 @@ describe('dsmip6 command', () => {
     expect(types).toEqual(['5', '6', '5', '6', '5', '6', '5', '6']);
     const buSeq = frames.flatMap((f) => fieldValues(f.layers, 'mip6.bu.seqnr'));
     expect(frames.flatMap((f) => fieldValues(f.layers, 'mip6.ba.seqnr'))).toEqual(buSeq);
-    expect(frames.flatMap((f) => fieldValues(f.layers, 'mip6.natd.refresh_t'))).toEqual(['4294967295', '110']);
+    expect(frames.flatMap((f) => fieldValues(f.layers, 'mip6.natd.refresh_t'))).toEqual([
+      '4294967295',
+      '110',
+    ]);
   });
 
   it('decode names a malformed packet instead of failing', async () => {
