@@ -10,6 +10,7 @@ import {
   BaStatus,
   baFlags,
   buFlags,
+  DSMIPV6_UDP_PORT,
   dissect,
   emitIpv4,
   emitIpv6,
@@ -19,6 +20,7 @@ import {
   finish,
   IpProto,
   Ipv4AckStatus,
+  type Ipv4Address,
   ipv4,
   ipv6,
   ipv6TextToBytes,
@@ -117,6 +119,46 @@ function echo6(): Uint8Array {
   );
 }
 
+const MN_UDP_PORT = 49152;
+const NAT_MAPPED_PORT = 61001;
+
+/**
+ * An IPv4 registration (RFC 5555 §4.2): the BU as the MN sends it from `coa4`, always in UDP with
+ * the IPv4 CoA option, and the BA the HA returns to the source it observed (`seenFrom`: the NAT's
+ * address and mapped port when they differ from the CoA), carrying NAT Detection.
+ */
+function udpRegistration(
+  seq: number,
+  coa4: Ipv4Address,
+  seenFrom: Ipv4Address,
+  refreshTime: number,
+): [Uint8Array, Uint8Array] {
+  const natted = seenFrom !== coa4;
+  const buBytes = encapsulate(
+    { family: 4, src: coa4, dst: A.ha4, udp: { srcPort: MN_UDP_PORT, dstPort: DSMIPV6_UDP_PORT } },
+    emitMobilityPacket(
+      { src: A.hoa, dst: A.ha6 },
+      bu(seq, LIFETIME, [
+        { kind: 'ipv4HomeAddress', prefixLength: 32, p: false, address: A.hoa4 },
+        { kind: 'ipv4CareOfAddress', address: coa4 },
+      ]),
+    ),
+  );
+  const baBytes = encapsulate(
+    {
+      family: 4,
+      src: A.ha4,
+      dst: seenFrom,
+      udp: { srcPort: DSMIPV6_UDP_PORT, dstPort: natted ? NAT_MAPPED_PORT : MN_UDP_PORT },
+    },
+    emitMobilityPacket(
+      { src: A.ha6, dst: A.hoa },
+      ba(seq, LIFETIME, [ipv4Ack, { kind: 'natDetection', f: false, refreshTime }]),
+    ),
+  );
+  return [buBytes, baBytes];
+}
+
 /** The walk: IPv6 visited network, public IPv4, private IPv4 behind NAT, home. */
 export function demoWalk(): DemoStep[] {
   let seq = 0x4a10; // an MN starts anywhere (RFC 6275 §11.7.1)
@@ -156,36 +198,12 @@ export function demoWalk(): DemoStep[] {
   });
 
   seq++;
-  const udpToHa = { srcPort: 49152, dstPort: 4191 };
+  const [buPublic, baPublic] = udpRegistration(seq, A.coa4, A.coa4, NATD_REFRESH_NOT_NEEDED);
   steps.push({
     title: 'Public IPv4 network: BU in IPv4/UDP 4191 with IPv4 CoA option; HA finds no NAT',
     packets: [
-      {
-        note: 'MN -> HA',
-        bytes: encapsulate(
-          { family: 4, src: A.coa4, dst: A.ha4, udp: udpToHa },
-          emitMobilityPacket(
-            { src: A.hoa, dst: A.ha6 },
-            bu(seq, LIFETIME, [
-              { kind: 'ipv4HomeAddress', prefixLength: 32, p: false, address: A.hoa4 },
-              { kind: 'ipv4CareOfAddress', address: A.coa4 },
-            ]),
-          ),
-        ),
-      },
-      {
-        note: 'HA -> MN (NAT Detection: no NAT, no keepalives)',
-        bytes: encapsulate(
-          { family: 4, src: A.ha4, dst: A.coa4, udp: { srcPort: 4191, dstPort: udpToHa.srcPort } },
-          emitMobilityPacket(
-            { src: A.ha6, dst: A.hoa },
-            ba(seq, LIFETIME, [
-              ipv4Ack,
-              { kind: 'natDetection', f: false, refreshTime: NATD_REFRESH_NOT_NEEDED },
-            ]),
-          ),
-        ),
-      },
+      { note: 'MN -> HA', bytes: buPublic },
+      { note: 'HA -> MN (NAT Detection: no NAT, no keepalives)', bytes: baPublic },
       {
         note: 'CN -> MN data, IPv6-in-IPv4 (protocol 41)',
         bytes: encapsulate({ family: 4, src: A.ha4, dst: A.coa4 }, echo6()),
@@ -198,37 +216,16 @@ export function demoWalk(): DemoStep[] {
   });
 
   seq++;
-  const natMapped = { srcPort: 61001, dstPort: 4191 };
+  const [buNat, baNat] = udpRegistration(seq, A.private4, A.natPublic, NATKATIMEOUT);
   steps.push({
     title: 'Private IPv4 network behind NAT: the HA sees the NAT address, answers with NAT Detection',
     packets: [
-      {
-        note: 'MN -> HA as sent (private source 10.0.0.10)',
-        bytes: encapsulate(
-          { family: 4, src: A.private4, dst: A.ha4, udp: udpToHa },
-          emitMobilityPacket(
-            { src: A.hoa, dst: A.ha6 },
-            bu(seq, LIFETIME, [
-              { kind: 'ipv4HomeAddress', prefixLength: 32, p: false, address: A.hoa4 },
-              { kind: 'ipv4CareOfAddress', address: A.private4 },
-            ]),
-          ),
-        ),
-      },
-      {
-        note: 'HA -> NAT mapping (keepalive every 110 s)',
-        bytes: encapsulate(
-          { family: 4, src: A.ha4, dst: A.natPublic, udp: { srcPort: 4191, dstPort: natMapped.srcPort } },
-          emitMobilityPacket(
-            { src: A.ha6, dst: A.hoa },
-            ba(seq, LIFETIME, [ipv4Ack, { kind: 'natDetection', f: false, refreshTime: NATKATIMEOUT }]),
-          ),
-        ),
-      },
+      { note: 'MN -> HA as sent (private source 10.0.0.10)', bytes: buNat },
+      { note: 'HA -> NAT mapping (keepalive every 110 s)', bytes: baNat },
       {
         note: 'CN -> MN data, IPv4 in UDP through the NAT',
         bytes: encapsulate(
-          { family: 4, src: A.ha4, dst: A.natPublic, udp: { srcPort: 4191, dstPort: natMapped.srcPort } },
+          { family: 4, src: A.ha4, dst: A.natPublic, udp: { srcPort: 4191, dstPort: NAT_MAPPED_PORT } },
           echo4(A.cn4, A.hoa4),
         ),
       },
