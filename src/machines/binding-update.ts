@@ -1,0 +1,671 @@
+/**
+ * Binding update list entry (RFC 6275 §11.7, RFC 5555 §4.4): one per home agent. It registers the
+ * current care-of address, retransmits with exponential backoff, keeps sequence numbers, reads
+ * every Binding Acknowledgement status, refreshes before the binding expires and deregisters on
+ * return home. Sending a BU is the `sendBindingUpdate` action; what happened is told through
+ * `report`. The actor layer provides both.
+ */
+
+import { and, assign, not, raise, setup } from 'xstate';
+import type { MachineModel } from '../testgen/model.js';
+
+/** RFC 6275 §13: InitialBindackTimeoutFirstReg, leaves time for the HA's DAD. */
+export const INITIAL_BINDACK_TIMEOUT_FIRST_REG_MS = 1_500;
+/** RFC 6275 §12: INITIAL_BINDACK_TIMEOUT, when the HA already has a binding for us. */
+export const INITIAL_BINDACK_TIMEOUT_MS = 1_000;
+/** RFC 6275 §12: MAX_BINDACK_TIMEOUT; retransmissions continue at this period (§11.8). */
+export const MAX_BINDACK_TIMEOUT_MS = 32_000;
+/** RFC 6275 §12, §11.8: MAX_UPDATE_RATE, BUs to one node per second. */
+export const MAX_UPDATE_RATE = 3;
+export const RATE_WINDOW_MS = 1_000;
+/**
+ * RFC 6275 §11.7.1 leaves the refresh time to the MN; dsmip6 refreshes at 80% of the granted
+ * lifetime, or at the HA's Binding Refresh Advice when that comes sooner (§6.2.4).
+ */
+export const REFRESH_FRACTION = 0.8;
+/** Largest lifetime a BU can carry: 0xFFFF units of 4 s (RFC 6275 §6.1.7). */
+export const MAX_LIFETIME_SECONDS = 262_140;
+/** BA status codes this machine tells apart (RFC 6275 §6.1.8; RFC 5555 §4.4.2 for 144). */
+const STATUS = {
+  sequenceOutOfWindow: 135,
+  duplicateAddressDetectionFailed: 134,
+  notHomeAgentForThisMn: 133,
+  forceUdpRefused: 144,
+} as const;
+
+export type Attachment = 'home' | 'ipv6' | 'ipv4';
+
+export interface BindingUpdateInput {
+  /** Names the HA in reports and systemIds (`mn/bul/<haName>`). */
+  readonly haName: string;
+  readonly homeAddress: string;
+  /** Where to start the sequence; the caller draws it at random (RFC 6275 §11.7.1). */
+  readonly initialSequence: number;
+  readonly lifetimeSeconds: number;
+  /** Request an IPv4 home address: a static one, or '0.0.0.0' for a dynamic one (RFC 5555 §2.5). */
+  readonly ipv4HomeAddress?: string;
+  /** Set the F flag: force UDP encapsulation (RFC 5555 §3.1.3). */
+  readonly forceUdp?: boolean;
+  readonly initialTimeoutFirstRegMs?: number;
+}
+
+export interface Ipv4AckSummary {
+  readonly status: number;
+  readonly address: string;
+  readonly prefixLength: number;
+}
+
+export interface NatDetectionSummary {
+  readonly forceUdp: boolean;
+  readonly refreshSeconds: number;
+}
+
+export type BindingUpdateEvent =
+  /** The movement detector chose a care-of address (home: deregister). */
+  | { type: 'MOVED'; attachment: Attachment; coa: string }
+  /** No usable link: stop sending until the next MOVED. */
+  | { type: 'DETACHED' }
+  /** An authenticated Binding Acknowledgement from this HA, decoded. */
+  | {
+      type: 'BA';
+      status: number;
+      sequence: number;
+      lifetimeSeconds: number;
+      refreshAdviceSeconds?: number;
+      ipv4Ack?: Ipv4AckSummary;
+      natDetection?: NatDetectionSummary;
+    }
+  /** Binding Refresh Request (RFC 6275 §11.7.4), or a NAT keepalive that is due (RFC 5555 §4.3). */
+  | { type: 'REFRESH' }
+  /** Binding Error from the HA; status 1 means it has no binding for us (RFC 6275 §11.3.6). */
+  | { type: 'BE'; status: number }
+  /** Leave the failed state (operator or supervisor decision). */
+  | { type: 'RETRY' }
+  /** Internal: a BU should go out now, subject to the rate limit. */
+  | { type: 'XMIT' };
+
+export interface SendBindingUpdateParams {
+  readonly haName: string;
+  readonly sequence: number;
+  readonly lifetimeSeconds: number;
+  readonly attachment: Attachment;
+  /** IPv6 or IPv4 care-of address; the home address when deregistering at home. */
+  readonly careOf: string;
+  readonly homeAddress: string;
+  /** IPv4 Home Address option to include (RFC 5555 §4.4.2), if any. */
+  readonly ipv4HomeAddress?: string;
+  readonly forceUdp: boolean;
+}
+
+export type Ipv4Status = 'not-requested' | 'requested' | 'assigned' | 'refused' | 'unsupported';
+
+export type BindingUpdateReport =
+  | {
+      type: 'BUL.REGISTERED';
+      haName: string;
+      careOf: string;
+      attachment: Attachment;
+      lifetimeSeconds: number;
+      ipv4: { status: Ipv4Status; address?: string; ackStatus?: number };
+      natDetection?: NatDetectionSummary;
+    }
+  | { type: 'BUL.UNANSWERED'; haName: string; careOf: string; attempts: number }
+  | { type: 'BUL.GAVE_UP'; haName: string; careOf: string }
+  | { type: 'BUL.FAILED'; haName: string; status: number; reason: string }
+  | { type: 'BUL.EXPIRED'; haName: string }
+  | { type: 'BUL.DEREGISTERED'; haName: string; acknowledged: boolean };
+
+export interface BindingUpdateContext {
+  readonly haName: string;
+  readonly homeAddress: string;
+  readonly requestedLifetimeSeconds: number;
+  readonly firstRegTimeoutMs: number;
+  /** Last sequence number sent (the next BU uses the following value, modulo 2^16). */
+  sequence: number;
+  attachment: Attachment | null;
+  careOf: string | null;
+  /** The HA holds a binding for us (decides the first retransmission timeout). */
+  haHasBinding: boolean;
+  backoffMs: number;
+  /** BUs sent for the current care-of address without an answer. */
+  attempts: number;
+  grantedLifetimeSeconds: number;
+  refreshMs: number;
+  forceUdp: boolean;
+  ipv4: { request: string | null; status: Ipv4Status; address?: string; ackStatus?: number };
+  natDetection: NatDetectionSummary | null;
+  /** BUs sent in the current rate window, and whether one is waiting for the window to end. */
+  sentInWindow: number;
+  pendingSend: boolean;
+  lastFailure: { status: number; reason: string } | null;
+}
+
+type BaEvent = Extract<BindingUpdateEvent, { type: 'BA' }>;
+
+const nextSequence = (s: number): number => (s + 1) & 0xffff;
+const roundLifetime = (s: number): number =>
+  Math.min(MAX_LIFETIME_SECONDS, Math.max(0, Math.floor(s / 4) * 4));
+
+function failureReason(status: number): string {
+  switch (status) {
+    case 129:
+      return 'administratively prohibited';
+    case 130:
+      return 'insufficient resources';
+    case 131:
+      return 'home registration not supported';
+    case 132:
+      return 'not home subnet';
+    case 133:
+      return 'not home agent for this mobile node';
+    case 134:
+      return 'duplicate address detection failed; stop using this home address';
+    case 144:
+      return 'home agent refused forced UDP encapsulation';
+    default:
+      return 'reason unspecified';
+  }
+}
+
+/** The refresh delay for a granted lifetime and optional Binding Refresh Advice. */
+export function refreshDelayMs(grantedSeconds: number, adviceSeconds?: number): number {
+  const byFraction = Math.floor(grantedSeconds * REFRESH_FRACTION * 1000);
+  if (adviceSeconds !== undefined && adviceSeconds > 0 && adviceSeconds < grantedSeconds) {
+    return Math.min(byFraction, adviceSeconds * 1000);
+  }
+  return byFraction;
+}
+
+/* Parameters of the effects, computed from the context when the action runs. */
+const emitBuParams = ({ context }: { context: BindingUpdateContext }): SendBindingUpdateParams => {
+  const home = context.attachment === 'home';
+  const ipv4 = !home && context.ipv4.request !== null && context.ipv4.status !== 'unsupported';
+  return {
+    haName: context.haName,
+    sequence: context.sequence,
+    lifetimeSeconds: home ? 0 : context.requestedLifetimeSeconds,
+    attachment: context.attachment ?? 'ipv6',
+    careOf: home ? context.homeAddress : (context.careOf ?? context.homeAddress),
+    homeAddress: context.homeAddress,
+    ...(ipv4 ? { ipv4HomeAddress: context.ipv4.request ?? undefined } : {}),
+    // RFC 5555 §3.1.3: F SHOULD NOT be set with an IPv6 care-of address.
+    forceUdp: context.forceUdp && context.attachment === 'ipv4',
+  };
+};
+
+const reportRegisteredParams = ({ context }: { context: BindingUpdateContext }): BindingUpdateReport => ({
+  type: 'BUL.REGISTERED',
+  haName: context.haName,
+  careOf: context.careOf ?? context.homeAddress,
+  attachment: context.attachment ?? 'ipv6',
+  lifetimeSeconds: context.grantedLifetimeSeconds,
+  ipv4: {
+    status: context.ipv4.status,
+    ...(context.ipv4.address ? { address: context.ipv4.address } : {}),
+    ...(context.ipv4.ackStatus !== undefined ? { ackStatus: context.ipv4.ackStatus } : {}),
+  },
+  ...(context.natDetection ? { natDetection: context.natDetection } : {}),
+});
+
+const reportUnansweredParams = ({ context }: { context: BindingUpdateContext }): BindingUpdateReport => ({
+  type: 'BUL.UNANSWERED',
+  haName: context.haName,
+  careOf: context.careOf ?? '',
+  attempts: context.attempts,
+});
+
+const reportGaveUpParams = ({ context }: { context: BindingUpdateContext }): BindingUpdateReport => ({
+  type: 'BUL.GAVE_UP',
+  haName: context.haName,
+  careOf: context.careOf ?? '',
+});
+
+const reportFailureParams = ({ context }: { context: BindingUpdateContext }): BindingUpdateReport => ({
+  type: 'BUL.FAILED',
+  haName: context.haName,
+  status: context.lastFailure?.status ?? 128,
+  reason: context.lastFailure?.reason ?? 'reason unspecified',
+});
+
+const reportExpiredParams = ({ context }: { context: BindingUpdateContext }): BindingUpdateReport => ({
+  type: 'BUL.EXPIRED',
+  haName: context.haName,
+});
+
+export const bindingUpdateMachine = setup({
+  types: {
+    context: {} as BindingUpdateContext,
+    events: {} as BindingUpdateEvent,
+    input: {} as BindingUpdateInput,
+  },
+  actions: {
+    sendBindingUpdate: (_, _params: SendBindingUpdateParams) => {},
+    report: (_, _params: BindingUpdateReport) => {},
+    /** A new care-of address: backoff starts over (first-registration timeout if unbound). */
+    startRegistration: assign(({ context, event }) => {
+      const moved = event.type === 'MOVED' ? event : null;
+      return {
+        attachment: moved ? moved.attachment : context.attachment,
+        careOf: moved ? moved.coa : context.careOf,
+        attempts: 0,
+        backoffMs: context.haHasBinding ? INITIAL_BINDACK_TIMEOUT_MS : context.firstRegTimeoutMs,
+      };
+    }),
+    /** RFC 6275 §11.8: the timeout doubles up to MAX_BINDACK_TIMEOUT. */
+    backOff: assign({ backoffMs: ({ context }) => Math.min(context.backoffMs * 2, MAX_BINDACK_TIMEOUT_MS) }),
+    requestBu: raise({ type: 'XMIT' }),
+    /** Every BU, retransmissions included, takes a new, larger sequence number (§11.7.1). */
+    transmit: assign(({ context }) => ({
+      sequence: nextSequence(context.sequence),
+      sentInWindow: context.sentInWindow + 1,
+      pendingSend: false,
+      attempts: context.attempts + 1,
+    })),
+    /** §11.7.3: after an authenticated 135, continue from the HA's last accepted number. */
+    resynchronise: assign({ sequence: ({ event }) => (event as BaEvent).sequence }),
+    acceptBinding: assign(({ context, event }) => {
+      const ba = event as BaEvent;
+      const ipv4 = { ...context.ipv4 };
+      if (context.ipv4.request !== null && context.ipv4.status !== 'unsupported') {
+        if (!ba.ipv4Ack) {
+          // RFC 5555 §2.3.1: no IPv4 Address Ack means this HA does not support it; stop asking.
+          ipv4.status = 'unsupported';
+          delete ipv4.address;
+        } else if (ba.ipv4Ack.status < 128) {
+          ipv4.status = 'assigned';
+          ipv4.address = ba.ipv4Ack.address;
+          ipv4.ackStatus = ba.ipv4Ack.status;
+        } else {
+          // RFC 5555 §4.4.2: no IPv4 binding; the request may be repeated in later BUs.
+          ipv4.status = 'refused';
+          ipv4.ackStatus = ba.ipv4Ack.status;
+          delete ipv4.address;
+        }
+      }
+      const granted = roundLifetime(ba.lifetimeSeconds);
+      return {
+        haHasBinding: true,
+        attempts: 0,
+        grantedLifetimeSeconds: granted,
+        refreshMs: refreshDelayMs(granted, ba.refreshAdviceSeconds),
+        ipv4,
+        natDetection: ba.natDetection ?? null,
+        lastFailure: null,
+      };
+    }),
+    recordFailure: assign({
+      lastFailure: ({ event }) => {
+        const status = event.type === 'BA' ? event.status : 0;
+        return { status, reason: event.type === 'BA' ? failureReason(status) : 'granted lifetime 0' };
+      },
+      haHasBinding: false,
+    }),
+    dropForceUdp: assign({ forceUdp: false }),
+    forgetBinding: assign({ haHasBinding: false, natDetection: null }),
+  },
+  guards: {
+    /** §11.7.3: a BA answers the BU in flight only with the same sequence number. */
+    answersLastBu: ({ context, event }) => event.type === 'BA' && event.sequence === context.sequence,
+    isOutOfWindow: ({ event }) => event.type === 'BA' && event.status === STATUS.sequenceOutOfWindow,
+    isAccepted: ({ event }) => event.type === 'BA' && event.status < 128,
+    grantsNoTime: ({ event }) =>
+      event.type === 'BA' && event.status < 128 && roundLifetime(event.lifetimeSeconds) === 0,
+    /** RFC 5555 §4.4.2: the HA refused F; the MN may try again without it. */
+    forceUdpRefused: ({ context, event }) =>
+      event.type === 'BA' && event.status === STATUS.forceUdpRefused && context.forceUdp,
+    isRejected: ({ event }) => event.type === 'BA' && event.status >= 128,
+    /** §10.3.2: 133 to a deregistration means the HA had no binding: we are deregistered all the same. */
+    deregistrationAccepted: ({ event }) =>
+      event.type === 'BA' && (event.status < 128 || event.status === STATUS.notHomeAgentForThisMn),
+    movedHome: ({ event }) => event.type === 'MOVED' && event.attachment === 'home',
+    movedAway: ({ event }) => event.type === 'MOVED' && event.attachment !== 'home',
+    /** A MOVED to the address already registered changes nothing. */
+    sameCareOf: ({ context, event }) =>
+      event.type === 'MOVED' && event.coa === context.careOf && event.attachment === context.attachment,
+    rateAllows: ({ context }) => context.sentInWindow < MAX_UPDATE_RATE,
+    hasPending: ({ context }) => context.pendingSend,
+    backoffAtMax: ({ context }) => context.backoffMs >= MAX_BINDACK_TIMEOUT_MS,
+    backoffReachesMax: ({ context }) => context.backoffMs * 2 >= MAX_BINDACK_TIMEOUT_MS,
+    haHasBinding: ({ context }) => context.haHasBinding,
+    noBindingAtHa: ({ event }) => event.type === 'BE' && event.status === 1,
+  },
+  delays: {
+    retransmit: ({ context }) => context.backoffMs,
+    refreshDue: ({ context }) => context.refreshMs,
+    /** The binding expires at the HA when the granted lifetime runs out without a refresh. */
+    bindingLifetime: ({ context }) => context.grantedLifetimeSeconds * 1000,
+    rateWindow: RATE_WINDOW_MS,
+  },
+}).createMachine({
+  id: 'bindingUpdate',
+  type: 'parallel',
+  context: ({ input }) => ({
+    haName: input.haName,
+    homeAddress: input.homeAddress,
+    requestedLifetimeSeconds: roundLifetime(input.lifetimeSeconds),
+    firstRegTimeoutMs: input.initialTimeoutFirstRegMs ?? INITIAL_BINDACK_TIMEOUT_FIRST_REG_MS,
+    // The first BU carries initialSequence; store one less so `transmit` always increments.
+    sequence: (input.initialSequence - 1) & 0xffff,
+    attachment: null,
+    careOf: null,
+    haHasBinding: false,
+    backoffMs: input.initialTimeoutFirstRegMs ?? INITIAL_BINDACK_TIMEOUT_FIRST_REG_MS,
+    attempts: 0,
+    grantedLifetimeSeconds: 0,
+    refreshMs: 0,
+    forceUdp: input.forceUdp ?? false,
+    ipv4: {
+      request: input.ipv4HomeAddress ?? null,
+      status: input.ipv4HomeAddress ? 'requested' : 'not-requested',
+    },
+    natDetection: null,
+    sentInWindow: 0,
+    pendingSend: false,
+    lastFailure: null,
+  }),
+  states: {
+    registration: {
+      initial: 'idle',
+      on: {
+        DETACHED: { target: '.idle' },
+      },
+      states: {
+        /** No care-of address yet, or detached. */
+        idle: {
+          on: {
+            MOVED: [
+              // Home with a binding still at the HA (we were detached): deregister it (§11.5.5).
+              {
+                guard: and(['movedHome', 'haHasBinding']),
+                target: 'deregistering',
+                actions: 'startRegistration',
+              },
+              { guard: 'movedHome', target: 'home' },
+              { target: 'registering', actions: 'startRegistration' },
+            ],
+          },
+        },
+        /** A BU is in flight and we hold no accepted binding (§11.7.1, §11.8). */
+        registering: {
+          entry: 'requestBu',
+          after: {
+            retransmit: [
+              // §11.8: keep retransmitting at MAX_BINDACK_TIMEOUT until answered or moved.
+              {
+                guard: 'backoffAtMax',
+                target: 'registering',
+                reenter: true,
+                actions: { type: 'report', params: reportUnansweredParams },
+              },
+              // Reaching the maximum: the MN SHOULD try another HA (§11.8); the supervisor decides.
+              {
+                guard: 'backoffReachesMax',
+                target: 'registering',
+                reenter: true,
+                actions: [
+                  { type: 'report', params: reportUnansweredParams },
+                  'backOff',
+                  { type: 'report', params: reportGaveUpParams },
+                ],
+              },
+              {
+                target: 'registering',
+                reenter: true,
+                actions: [{ type: 'report', params: reportUnansweredParams }, 'backOff'],
+              },
+            ],
+          },
+          on: {
+            BA: [
+              // §11.7.3: an authenticated 135 resynchronises whatever its sequence number.
+              { guard: 'isOutOfWindow', target: 'registering', reenter: true, actions: 'resynchronise' },
+              { guard: not('answersLastBu') },
+              { guard: 'forceUdpRefused', target: 'registering', reenter: true, actions: 'dropForceUdp' },
+              {
+                guard: 'isRejected',
+                target: 'failed',
+                actions: ['recordFailure', { type: 'report', params: reportFailureParams }],
+              },
+              {
+                guard: 'grantsNoTime',
+                target: 'failed',
+                actions: ['recordFailure', { type: 'report', params: reportFailureParams }],
+              },
+              { target: 'bound', actions: 'acceptBinding' },
+            ],
+            MOVED: [
+              { guard: 'movedHome', target: 'deregistering', actions: 'startRegistration' },
+              { guard: 'sameCareOf' },
+              { target: 'registering', reenter: true, actions: 'startRegistration' },
+            ],
+          },
+        },
+        /** The HA has accepted our binding: refresh before it runs out (§11.7.1). */
+        bound: {
+          initial: 'registered',
+          entry: { type: 'report', params: reportRegisteredParams },
+          after: {
+            bindingLifetime: {
+              target: 'registering',
+              actions: [
+                'forgetBinding',
+                'startRegistration',
+                { type: 'report', params: reportExpiredParams },
+              ],
+            },
+          },
+          on: {
+            MOVED: [
+              { guard: 'movedHome', target: 'deregistering', actions: 'startRegistration' },
+              { guard: 'sameCareOf' },
+              { target: 'registering', actions: 'startRegistration' },
+            ],
+            // §11.3.6: the HA says it has no binding for us: register again at once.
+            BE: {
+              guard: 'noBindingAtHa',
+              target: 'registering',
+              actions: ['forgetBinding', 'startRegistration'],
+            },
+          },
+          states: {
+            registered: {
+              after: { refreshDue: { target: 'refreshing', actions: 'startRegistration' } },
+              on: { REFRESH: { target: 'refreshing', actions: 'startRegistration' } },
+            },
+            /** A refresh BU is in flight; the old binding stays valid until its lifetime ends. */
+            refreshing: {
+              entry: 'requestBu',
+              after: { retransmit: { target: 'refreshing', reenter: true, actions: 'backOff' } },
+              on: {
+                BA: [
+                  { guard: 'isOutOfWindow', target: 'refreshing', reenter: true, actions: 'resynchronise' },
+                  { guard: not('answersLastBu') },
+                  { guard: 'forceUdpRefused', target: 'refreshing', reenter: true, actions: 'dropForceUdp' },
+                  {
+                    guard: 'isRejected',
+                    target: '#bindingUpdate.registration.failed',
+                    actions: ['recordFailure', { type: 'report', params: reportFailureParams }],
+                  },
+                  {
+                    guard: 'grantsNoTime',
+                    target: '#bindingUpdate.registration.failed',
+                    actions: ['recordFailure', { type: 'report', params: reportFailureParams }],
+                  },
+                  { target: '#bindingUpdate.registration.bound', reenter: true, actions: 'acceptBinding' },
+                ],
+              },
+            },
+          },
+        },
+        /** Returning home: BU with lifetime 0 from the home address (§11.5.5). */
+        deregistering: {
+          entry: 'requestBu',
+          after: {
+            retransmit: [
+              {
+                guard: 'backoffAtMax',
+                target: 'home',
+                actions: [
+                  'forgetBinding',
+                  {
+                    type: 'report',
+                    params: ({ context }) => ({
+                      type: 'BUL.DEREGISTERED',
+                      haName: context.haName,
+                      acknowledged: false,
+                    }),
+                  },
+                ],
+              },
+              { target: 'deregistering', reenter: true, actions: 'backOff' },
+            ],
+          },
+          on: {
+            BA: [
+              { guard: 'isOutOfWindow', target: 'deregistering', reenter: true, actions: 'resynchronise' },
+              { guard: not('answersLastBu') },
+              {
+                target: 'home',
+                actions: [
+                  'forgetBinding',
+                  {
+                    type: 'report',
+                    params: ({ context, event }) => ({
+                      type: 'BUL.DEREGISTERED',
+                      haName: context.haName,
+                      acknowledged: event.type === 'BA' && (event.status < 128 || event.status === 133),
+                    }),
+                  },
+                ],
+              },
+            ],
+            MOVED: { guard: 'movedAway', target: 'registering', actions: 'startRegistration' },
+          },
+        },
+        /** At home with no binding at the HA. */
+        home: {
+          on: {
+            MOVED: { guard: 'movedAway', target: 'registering', actions: 'startRegistration' },
+          },
+        },
+        /** The HA rejected the registration (§11.7.3): no more BUs until we move or are told to retry. */
+        failed: {
+          on: {
+            MOVED: [
+              { guard: 'movedHome', target: 'home' },
+              { target: 'registering', actions: 'startRegistration' },
+            ],
+            RETRY: { target: 'registering', actions: 'startRegistration' },
+          },
+        },
+      },
+    },
+    /** RFC 6275 §11.8: at most MAX_UPDATE_RATE BUs per second; extra requests wait for the window. */
+    rateLimit: {
+      initial: 'quiet',
+      states: {
+        quiet: {
+          on: {
+            XMIT: {
+              target: 'window',
+              actions: ['transmit', { type: 'sendBindingUpdate', params: emitBuParams }],
+            },
+          },
+        },
+        window: {
+          on: {
+            XMIT: [
+              {
+                guard: 'rateAllows',
+                actions: ['transmit', { type: 'sendBindingUpdate', params: emitBuParams }],
+              },
+              { actions: assign({ pendingSend: true }) },
+            ],
+          },
+          after: {
+            rateWindow: [
+              {
+                guard: 'hasPending',
+                target: 'window',
+                reenter: true,
+                actions: [
+                  assign({ sentInWindow: 0 }),
+                  'transmit',
+                  { type: 'sendBindingUpdate', params: emitBuParams },
+                ],
+              },
+              { target: 'quiet', actions: assign({ sentInWindow: 0 }) },
+            ],
+          },
+        },
+      },
+    },
+  },
+});
+
+const HOME = '2001:db8:1::100';
+const COA_A = '2001:db8:20::10';
+const COA_B = '2001:db8:30::10';
+const COA_4 = '203.0.113.10';
+
+/**
+ * Test model: two IPv6 care-of addresses (to tell "same CoA" from "new CoA"), one IPv4 one, and
+ * home; BAs that answer the BU in flight with each status class, plus a stale one and a 135.
+ */
+export const bindingUpdateModel: MachineModel<typeof bindingUpdateMachine> = {
+  name: 'bindingUpdate',
+  machine: bindingUpdateMachine,
+  input: {
+    haName: 'ha1',
+    homeAddress: HOME,
+    initialSequence: 65_534, // so generated paths cross the 2^16 wrap
+    lifetimeSeconds: 400,
+    ipv4HomeAddress: '0.0.0.0',
+    forceUdp: true,
+  },
+  events: ({ context }) => {
+    const seq = context.sequence;
+    const ba = (status: number, extra: Partial<Extract<BindingUpdateEvent, { type: 'BA' }>> = {}) => ({
+      type: 'BA' as const,
+      status,
+      sequence: seq,
+      lifetimeSeconds: 400,
+      ...extra,
+    });
+    return [
+      { type: 'MOVED', attachment: 'ipv6', coa: COA_A },
+      { type: 'MOVED', attachment: 'ipv6', coa: COA_B },
+      { type: 'MOVED', attachment: 'ipv4', coa: COA_4 },
+      { type: 'MOVED', attachment: 'home', coa: HOME },
+      { type: 'DETACHED' },
+      ba(0, {
+        refreshAdviceSeconds: 200,
+        ipv4Ack: { status: 0, address: '192.0.2.100', prefixLength: 32 },
+        natDetection: { forceUdp: false, refreshSeconds: 110 },
+      }),
+      ba(0),
+      ba(0, { ipv4Ack: { status: 132, address: '0.0.0.0', prefixLength: 0 } }),
+      ba(0, { lifetimeSeconds: 0 }),
+      ba(135, { sequence: (seq + 1000) & 0xffff }),
+      ba(129),
+      ba(133),
+      ba(144),
+      ba(0, { sequence: (seq - 1) & 0xffff }), // stale: answers an earlier retransmission
+      { type: 'REFRESH' },
+      { type: 'BE', status: 1 },
+      { type: 'RETRY' },
+    ];
+  },
+  serialize: (s) => {
+    const c = s.context;
+    return JSON.stringify([
+      s.value,
+      c.careOf,
+      c.haHasBinding,
+      c.backoffMs, // 1000 or 1500 times a power of two up to 32000: finite
+      c.forceUdp,
+      c.sentInWindow,
+      c.pendingSend,
+    ]);
+  },
+};
