@@ -561,6 +561,12 @@ export const haDiscoveryModel: MachineModel<typeof haDiscoveryMachine> = {
   name: 'haDiscovery',
   machine: haDiscoveryMachine,
   input: { domain: 'example.net' },
+  // A configured list (addresses given, a name to resolve, an unusable entry) and an HA name show
+  // the branches a domain alone cannot.
+  moreInputs: [
+    { configured: [{ ipv6: '2001:db8:1::1', ipv4: '198.51.100.1' }, { name: 'ha2.example.net' }, {}] },
+    { haName: 'ha1.example.net' },
+  ],
   events: (snapshot) => modelEvents(snapshot),
   serialize: (snapshot) => {
     const { context } = snapshot;

@@ -69,11 +69,15 @@ export function executePath<M extends AnyStateMachine>(
     if (ev.type === '@xstate.microstep') {
       const ts = (ev as unknown as { _transitions: Parameters<typeof transitionKey>[0][] })._transitions;
       for (const t of ts) transitionsTaken.add(transitionKey(t));
+      // Transient states (left by an `always` transition in the same macrostep) count as visited.
+      for (const n of (ev.snapshot as unknown as { _nodes: { id: string }[] })._nodes)
+        statesVisited.add(n.id);
     } else if (ev.type === '@xstate.event' && ev.actorRef === root) {
       received.push(ev.event);
     }
   };
-  const actor = createActor(machine, { input: model.input, clock, inspect }) as Actor<M>;
+  const input = (path.input ?? model.input) as never;
+  const actor = createActor(machine, { input, clock, inspect } as never) as Actor<M>;
   root = actor;
   let failure: unknown;
   actor.subscribe({ error: (e) => (failure = e) });

@@ -44,6 +44,8 @@ export interface GeneratedStep {
 export interface GeneratedPath {
   readonly id: string;
   readonly description: string;
+  /** The machine input the path starts from. */
+  readonly input: unknown;
   readonly initial: StateValue;
   readonly steps: readonly GeneratedStep[];
 }
@@ -130,7 +132,7 @@ export function outsideEvents<M extends AnyStateMachine>(
 }
 
 /** The timed graph reachable from the model's initial state. */
-function explore<M extends AnyStateMachine>(model: MachineModel<M>, maxNodes: number) {
+function explore<M extends AnyStateMachine>(model: MachineModel<M>, input: unknown, maxNodes: number) {
   // Two timed nodes are the same test node when their abstract states match and their pending
   // timers are due in the same order (the node keeps the exact times of its first visit, so
   // every path along first visits is exact in time). When a timer brings the machine back to a
@@ -143,7 +145,7 @@ function explore<M extends AnyStateMachine>(model: MachineModel<M>, maxNodes: nu
       .join('');
     return `${model.serialize(snapshot)}|${order}`;
   };
-  const [s0, a0] = initialTransition(model.machine, model.input);
+  const [s0, a0] = initialTransition(model.machine, input as never);
   const t0 = applyTimers([], a0 as Action[], 0);
   const k0 = keyOf(s0 as SnapshotFrom<M>, 0, t0);
   const first: TimedNode<M> = {
@@ -253,14 +255,34 @@ export function generatePaths<M extends AnyStateMachine>(
   options: GenerateOptions = {},
 ): GeneratedPath[] {
   const strategy = options.strategy ?? 'cover';
-  const { first, nodes, parent, edges } = explore(model, options.maxNodes ?? 200_000);
+  const inputs: unknown[] = [model.input, ...(model.moreInputs ?? [])];
+  const covered = new Set<string>();
+  const out: GeneratedPath[] = [];
+  inputs.forEach((input, n) => {
+    const prefix = inputs.length > 1 ? `${strategy}-input${n + 1}` : strategy;
+    out.push(...pathsFrom(model, input, strategy, options, covered, prefix));
+  });
+  return out;
+}
+
+function pathsFrom<M extends AnyStateMachine>(
+  model: MachineModel<M>,
+  input: unknown,
+  strategy: Strategy,
+  options: GenerateOptions,
+  covered: Set<string>,
+  prefix: string,
+): GeneratedPath[] {
+  const { first, nodes, parent, edges } = explore(model, input, options.maxNodes ?? 200_000);
   const initial = (first.snapshot as { value: StateValue }).value;
   const stepsTo = (key: string): GeneratedStep[] => {
     const out: GeneratedStep[] = [];
     for (let e = parent.get(key); e; e = parent.get(e.from)) out.unshift(toStep(e));
     return out;
   };
-  if (strategy === 'simple') return simplePaths(first.key, edges, initial, options.maxPaths ?? 500);
+  const make = (steps: GeneratedStep[], i: number): GeneratedPath =>
+    toPath(`${prefix}-${i + 1}`, input, initial, steps);
+  if (strategy === 'simple') return simplePaths(first.key, edges, options.maxPaths ?? 500).map(make);
   // One path per abstract test state (the first timed node that reaches it is a shortest one).
   const byTestState = new Map<string, string>();
   for (const [key, node] of nodes) {
@@ -269,27 +291,26 @@ export function generatePaths<M extends AnyStateMachine>(
   }
   const candidates: GeneratedStep[][] = [...byTestState.values()].map(stepsTo);
   if (strategy === 'cover') {
-    const covered = new Set<string>();
-    const cover = (steps: readonly GeneratedStep[]): void => {
+    const probe = (from: string, event: EventObject): string[] =>
+      probeTransitions(model.machine, input, nodes.get(from)!.snapshot, event);
+    for (const c of candidates) {
       let from = first.key;
-      for (const s of steps) {
+      for (const s of c) {
         const e = edges.find((x) => x.from === from && x.event === s.event);
         if (!e) break;
-        for (const k of probeTransitions(model.machine, model.input, nodes.get(from)!.snapshot, s.event))
-          covered.add(k);
+        for (const k of probe(from, s.event)) covered.add(k);
         from = e.to;
       }
-    };
-    for (const c of candidates) cover(c);
+    }
     for (const e of edges) {
-      const taken = probeTransitions(model.machine, model.input, nodes.get(e.from)!.snapshot, e.event);
+      const taken = probe(e.from, e.event);
       if (taken.some((k) => !covered.has(k))) {
         for (const k of taken) covered.add(k);
         candidates.push([...stepsTo(e.from), toStep(e)]);
       }
     }
   }
-  return dropPrefixes(candidates).map((steps, i) => toPath(`${strategy}-${i + 1}`, initial, steps));
+  return dropPrefixes(candidates).map(make);
 }
 
 const toStep = (e: Edge): GeneratedStep => ({
@@ -312,12 +333,7 @@ function dropPrefixes(candidates: GeneratedStep[][]): GeneratedStep[][] {
   );
 }
 
-function simplePaths(
-  start: string,
-  edges: readonly Edge[],
-  initial: StateValue,
-  maxPaths: number,
-): GeneratedPath[] {
+function simplePaths(start: string, edges: readonly Edge[], maxPaths: number): GeneratedStep[][] {
   const out: GeneratedStep[][] = [];
   const byFrom = new Map<string, Edge[]>();
   for (const e of edges) byFrom.set(e.from, [...(byFrom.get(e.from) ?? []), e]);
@@ -338,11 +354,11 @@ function simplePaths(
     if (!extended && steps.length) out.push([...steps]);
   };
   walk(start);
-  return out.map((s, i) => toPath(`simple-${i + 1}`, initial, s));
+  return out;
 }
 
-function toPath(id: string, initial: StateValue, steps: GeneratedStep[]): GeneratedPath {
+function toPath(id: string, input: unknown, initial: StateValue, steps: GeneratedStep[]): GeneratedPath {
   const last = steps.at(-1);
   const description = `${id}: ${steps.map((s) => `${eventText(s.event)} @${s.at}ms`).join(' → ')} ⇒ ${JSON.stringify(last?.state ?? initial)}`;
-  return { id, description, initial, steps };
+  return { id, description, input, initial, steps };
 }

@@ -14,6 +14,11 @@ export interface MachineModel<TMachine extends AnyStateMachine = AnyStateMachine
   /** Input for the initial snapshot (and for the actor that executes the paths). */
   readonly input: InputFrom<TMachine>;
   /**
+   * Further inputs to explore from, when some behaviour depends on configuration that one input
+   * cannot show (HA discovery from a configured list, from a name, from a domain).
+   */
+  readonly moreInputs?: readonly InputFrom<TMachine>[];
+  /**
    * Events with concrete payloads to try from `snapshot`: one variant per behaviour the guards
    * tell apart (a BA with status 0, one with 135, one with 129, ...). Payloads may echo the
    * snapshot (the sequence number of the BU in flight): when a path is executed, the list is
