@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { runDecode } from './decode.js';
 import { runDemo } from './demo.js';
+import { runTestgen } from './testgen.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -25,6 +26,11 @@ Commands:
                               dsmip6-demo.pcap) for Wireshark.
   decode FILE [--json]        Decode every packet of a pcap file (raw IP, link type 101)
                               with dsmip6's codec; malformed packets are named, not fatal.
+  testgen [--machine NAME|all] [--strategy cover|shortest|simple]
+          [--format json|vitest] [--out DIR]
+                              Generate test paths from the protocol statecharts (events,
+                              their times, expected states) to drive any implementation;
+                              prints state/transition coverage of the paths.
   help                        This text.
 
 Options:
@@ -59,6 +65,8 @@ export async function run(argv: readonly string[], io: Io = stdio): Promise<numb
       return runDemo(rest, io);
     case 'decode':
       return runDecode(rest, io);
+    case 'testgen':
+      return runTestgen(rest, io);
     default:
       io.err(`dsmip6: unknown command ${JSON.stringify(cmd)}; run \`dsmip6 --help\` for the list`);
       return 2;
