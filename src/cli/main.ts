@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { runDecode } from './decode.js';
 import { runDemo } from './demo.js';
+import { runStatecharts } from './statecharts.js';
 import { runTestgen } from './testgen.js';
 
 export interface Io {
@@ -31,6 +32,10 @@ Commands:
                               Generate test paths from the protocol statecharts (events,
                               their times, expected states) to drive any implementation;
                               prints state/transition coverage of the paths.
+  statecharts [--write|--check] [--out DIR]
+                              Write each protocol machine's statechart to DIR (default
+                              statecharts/) as <name>.json and a Mermaid <name>.md, or
+                              check that the files there are up to date (exit 1 if not).
   help                        This text.
 
 Options:
@@ -67,6 +72,8 @@ export async function run(argv: readonly string[], io: Io = stdio): Promise<numb
       return runDecode(rest, io);
     case 'testgen':
       return runTestgen(rest, io);
+    case 'statecharts':
+      return runStatecharts(rest, io);
     default:
       io.err(`dsmip6: unknown command ${JSON.stringify(cmd)}; run \`dsmip6 --help\` for the list`);
       return 2;

@@ -6,7 +6,7 @@
  * `report`. The actor layer provides both.
  */
 
-import { and, assign, not, raise, setup } from 'xstate';
+import { and, assign, not, raise, setup, stateIn } from 'xstate';
 import type { MachineModel } from '../testgen/model.js';
 
 /** RFC 6275 §13: InitialBindackTimeoutFirstReg, leaves time for the HA's DAD. */
@@ -74,6 +74,11 @@ export type BindingUpdateEvent =
       refreshAdviceSeconds?: number;
       ipv4Ack?: Ipv4AckSummary;
       natDetection?: NatDetectionSummary;
+      /**
+       * Milliseconds since the BU this BA answers was sent, as the actor layer measured it. RFC 6275
+       * §11.7.3 counts the granted lifetime from the BU's sending, not from the BA's arrival.
+       */
+      roundTripMs?: number;
     }
   /** Binding Refresh Request (RFC 6275 §11.7.4), or a NAT keepalive that is due (RFC 5555 §4.3). */
   | { type: 'REFRESH' }
@@ -131,10 +136,12 @@ export interface BindingUpdateContext {
   attempts: number;
   grantedLifetimeSeconds: number;
   refreshMs: number;
+  /** Part of the granted lifetime already gone when the BA arrived (its round trip, §11.7.3). */
+  lifetimeElapsedMs: number;
   forceUdp: boolean;
   ipv4: { request: string | null; status: Ipv4Status; address?: string; ackStatus?: number };
   natDetection: NatDetectionSummary | null;
-  /** BUs sent in the current rate window, and whether one is waiting for the window to end. */
+  /** BUs sent in the last RATE_WINDOW_MS (busy rate slots), and whether one is waiting for a slot. */
   sentInWindow: number;
   pendingSend: boolean;
   lastFailure: { status: number; reason: string } | null;
@@ -232,6 +239,28 @@ const reportExpiredParams = ({ context }: { context: BindingUpdateContext }): Bi
   haName: context.haName,
 });
 
+/** One of the MAX_UPDATE_RATE send slots of the §11.8 rate limit (see `rateLimit`). */
+function rateSlot(takes: 'rateAllows' | 'slot2Next' | 'slot3Next') {
+  const send = ['transmit', { type: 'sendBindingUpdate', params: emitBuParams }] as const;
+  return {
+    initial: 'free',
+    states: {
+      free: {
+        on: { XMIT: { guard: takes, target: 'busy', actions: ['takeSlot', ...send] } },
+      },
+      busy: {
+        after: {
+          rateWindow: [
+            // A BU waited for a slot: it goes out now and holds this slot for the next window.
+            { guard: 'hasPending', target: 'busy', reenter: true, actions: [...send] },
+            { target: 'free', actions: 'releaseSlot' },
+          ],
+        },
+      },
+    },
+  } as const;
+}
+
 export const bindingUpdateMachine = setup({
   types: {
     context: {} as BindingUpdateContext,
@@ -257,10 +286,15 @@ export const bindingUpdateMachine = setup({
     /** Every BU, retransmissions included, takes a new, larger sequence number (§11.7.1). */
     transmit: assign(({ context }) => ({
       sequence: nextSequence(context.sequence),
-      sentInWindow: context.sentInWindow + 1,
       pendingSend: false,
       attempts: context.attempts + 1,
     })),
+    /** §11.8 rate limit: a BU holds one of MAX_UPDATE_RATE slots for RATE_WINDOW_MS. */
+    takeSlot: assign({ sentInWindow: ({ context }) => context.sentInWindow + 1 }),
+    releaseSlot: assign({ sentInWindow: ({ context }) => Math.max(0, context.sentInWindow - 1) }),
+    deferBu: assign({ pendingSend: true }),
+    /** Nothing to send any more (detached, failed, home): a BU waiting for a slot is dropped. */
+    cancelPendingBu: assign({ pendingSend: false }),
     /** §11.7.3: after an authenticated 135, continue from the HA's last accepted number. */
     resynchronise: assign({ sequence: ({ event }) => (event as BaEvent).sequence }),
     acceptBinding: assign(({ context, event }) => {
@@ -288,6 +322,7 @@ export const bindingUpdateMachine = setup({
         attempts: 0,
         grantedLifetimeSeconds: granted,
         refreshMs: refreshDelayMs(granted, ba.refreshAdviceSeconds),
+        lifetimeElapsedMs: Math.max(0, ba.roundTripMs ?? 0),
         ipv4,
         natDetection: ba.natDetection ?? null,
         lastFailure: null,
@@ -296,7 +331,8 @@ export const bindingUpdateMachine = setup({
     recordFailure: assign({
       lastFailure: ({ event }) => {
         const status = event.type === 'BA' ? event.status : 0;
-        return { status, reason: event.type === 'BA' ? failureReason(status) : 'granted lifetime 0' };
+        // An accepted status with lifetime 0 (`grantsNoTime`) is a failure too: no binding exists.
+        return { status, reason: status < 128 ? 'granted lifetime 0' : failureReason(status) };
       },
       haHasBinding: false,
     }),
@@ -304,8 +340,13 @@ export const bindingUpdateMachine = setup({
     forgetBinding: assign({ haHasBinding: false, natDetection: null }),
   },
   guards: {
-    /** §11.7.3: a BA answers the BU in flight only with the same sequence number. */
-    answersLastBu: ({ context, event }) => event.type === 'BA' && event.sequence === context.sequence,
+    /**
+     * §11.7.3: a BA answers the BU in flight only with the same sequence number. While a newer BU
+     * waits for the rate limit, the BU in flight is superseded (it may name an older care-of
+     * address), so its BA is ignored and the waiting BU gets its own answer.
+     */
+    answersLastBu: ({ context, event }) =>
+      event.type === 'BA' && event.sequence === context.sequence && !context.pendingSend,
     isOutOfWindow: ({ event }) => event.type === 'BA' && event.status === STATUS.sequenceOutOfWindow,
     isAccepted: ({ event }) => event.type === 'BA' && event.status < 128,
     grantsNoTime: ({ event }) =>
@@ -323,6 +364,12 @@ export const bindingUpdateMachine = setup({
     sameCareOf: ({ context, event }) =>
       event.type === 'MOVED' && event.coa === context.careOf && event.attachment === context.attachment,
     rateAllows: ({ context }) => context.sentInWindow < MAX_UPDATE_RATE,
+    /** Slot n takes a BU only when the slots before it are all busy, so exactly one slot takes it. */
+    slot2Next: stateIn('#bindingUpdate.rateLimit.slot1.busy'),
+    slot3Next: and([
+      stateIn('#bindingUpdate.rateLimit.slot1.busy'),
+      stateIn('#bindingUpdate.rateLimit.slot2.busy'),
+    ]),
     hasPending: ({ context }) => context.pendingSend,
     backoffAtMax: ({ context }) => context.backoffMs >= MAX_BINDACK_TIMEOUT_MS,
     backoffReachesMax: ({ context }) => context.backoffMs * 2 >= MAX_BINDACK_TIMEOUT_MS,
@@ -331,9 +378,10 @@ export const bindingUpdateMachine = setup({
   },
   delays: {
     retransmit: ({ context }) => context.backoffMs,
-    refreshDue: ({ context }) => context.refreshMs,
+    refreshDue: ({ context }) => Math.max(0, context.refreshMs - context.lifetimeElapsedMs),
     /** The binding expires at the HA when the granted lifetime runs out without a refresh. */
-    bindingLifetime: ({ context }) => context.grantedLifetimeSeconds * 1000,
+    bindingLifetime: ({ context }) =>
+      Math.max(0, context.grantedLifetimeSeconds * 1000 - context.lifetimeElapsedMs),
     rateWindow: RATE_WINDOW_MS,
   },
 }).createMachine({
@@ -353,6 +401,7 @@ export const bindingUpdateMachine = setup({
     attempts: 0,
     grantedLifetimeSeconds: 0,
     refreshMs: 0,
+    lifetimeElapsedMs: 0,
     forceUdp: input.forceUdp ?? false,
     ipv4: {
       request: input.ipv4HomeAddress ?? null,
@@ -372,6 +421,7 @@ export const bindingUpdateMachine = setup({
       states: {
         /** No care-of address yet, or detached. */
         idle: {
+          entry: 'cancelPendingBu',
           on: {
             MOVED: [
               // Home with a binding still at the HA (we were detached): deregister it (§11.5.5).
@@ -544,12 +594,14 @@ export const bindingUpdateMachine = setup({
         },
         /** At home with no binding at the HA. */
         home: {
+          entry: 'cancelPendingBu',
           on: {
             MOVED: { guard: 'movedAway', target: 'registering', actions: 'startRegistration' },
           },
         },
         /** The HA rejected the registration (§11.7.3): no more BUs until we move or are told to retry. */
         failed: {
+          entry: 'cancelPendingBu',
           on: {
             MOVED: [
               { guard: 'movedHome', target: 'home' },
@@ -560,44 +612,23 @@ export const bindingUpdateMachine = setup({
         },
       },
     },
-    /** RFC 6275 §11.8: at most MAX_UPDATE_RATE BUs per second; extra requests wait for the window. */
+    /**
+     * RFC 6275 §11.8: the MN MUST NOT send more than MAX_UPDATE_RATE BUs to the HA "within a
+     * second", in any second (a sliding window, not fixed windows). Each BU sent holds one of
+     * MAX_UPDATE_RATE slots for RATE_WINDOW_MS; a BU requested while every slot is busy waits
+     * (requests coalesce: the BU sent describes the latest care-of address) and goes out in the
+     * first slot to free.
+     */
     rateLimit: {
-      initial: 'quiet',
+      type: 'parallel',
+      on: {
+        // Every slot busy (each slot's free state has no XMIT then): wait for one to free.
+        XMIT: { guard: not('rateAllows'), actions: 'deferBu' },
+      },
       states: {
-        quiet: {
-          on: {
-            XMIT: {
-              target: 'window',
-              actions: ['transmit', { type: 'sendBindingUpdate', params: emitBuParams }],
-            },
-          },
-        },
-        window: {
-          on: {
-            XMIT: [
-              {
-                guard: 'rateAllows',
-                actions: ['transmit', { type: 'sendBindingUpdate', params: emitBuParams }],
-              },
-              { actions: assign({ pendingSend: true }) },
-            ],
-          },
-          after: {
-            rateWindow: [
-              {
-                guard: 'hasPending',
-                target: 'window',
-                reenter: true,
-                actions: [
-                  assign({ sentInWindow: 0 }),
-                  'transmit',
-                  { type: 'sendBindingUpdate', params: emitBuParams },
-                ],
-              },
-              { target: 'quiet', actions: assign({ sentInWindow: 0 }) },
-            ],
-          },
-        },
+        slot1: rateSlot('rateAllows'),
+        slot2: rateSlot('slot2Next'),
+        slot3: rateSlot('slot3Next'),
       },
     },
   },
@@ -664,8 +695,7 @@ export const bindingUpdateModel: MachineModel<typeof bindingUpdateMachine> = {
       c.haHasBinding,
       c.backoffMs, // 1000 or 1500 times a power of two up to 32000: finite
       c.forceUdp,
-      c.sentInWindow,
-      c.pendingSend,
+      c.pendingSend, // (the busy rate-limit slots are in the state value)
     ]);
   },
 };

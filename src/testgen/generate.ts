@@ -26,8 +26,9 @@ import {
   type StateValue,
   transition,
 } from 'xstate';
+import { executePath } from './execute.js';
 import type { MachineModel } from './model.js';
-import { transitionKey } from './structure.js';
+import { transitionKey, transitions } from './structure.js';
 
 export type Strategy = 'shortest' | 'cover' | 'simple';
 
@@ -291,19 +292,15 @@ function pathsFrom<M extends AnyStateMachine>(
   }
   const candidates: GeneratedStep[][] = [...byTestState.values()].map(stepsTo);
   if (strategy === 'cover') {
-    const probe = (from: string, event: EventObject): string[] =>
-      probeTransitions(model.machine, input, nodes.get(from)!.snapshot, event);
+    // What the shortest paths already take is found by running them (fast: one actor per path);
+    // then edges are probed one by one, only until every transition of the machine is taken.
+    const all = transitions(model.machine).length;
     for (const c of candidates) {
-      let from = first.key;
-      for (const s of c) {
-        const e = edges.find((x) => x.from === from && x.event === s.event);
-        if (!e) break;
-        for (const k of probe(from, s.event)) covered.add(k);
-        from = e.to;
-      }
+      for (const k of executePath(model, toPath('probe', input, initial, c)).transitionsTaken) covered.add(k);
     }
     for (const e of edges) {
-      const taken = probe(e.from, e.event);
+      if (covered.size >= all) break;
+      const taken = probeTransitions(model.machine, input, nodes.get(e.from)!.snapshot, e.event);
       if (taken.some((k) => !covered.has(k))) {
         for (const k of taken) covered.add(k);
         candidates.push([...stepsTo(e.from), toStep(e)]);
