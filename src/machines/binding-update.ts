@@ -6,7 +6,7 @@
  * `report`. The actor layer provides both.
  */
 
-import { and, assign, not, raise, setup, stateIn } from 'xstate';
+import { and, assign, not, or, raise, setup, stateIn } from 'xstate';
 import type { MachineModel } from '../testgen/model.js';
 
 /** RFC 6275 §13: InitialBindackTimeoutFirstReg, leaves time for the HA's DAD. */
@@ -472,12 +472,7 @@ export const bindingUpdateMachine = setup({
               { guard: not('answersLastBu') },
               { guard: 'forceUdpRefused', target: 'registering', reenter: true, actions: 'dropForceUdp' },
               {
-                guard: 'isRejected',
-                target: 'failed',
-                actions: ['recordFailure', { type: 'report', params: reportFailureParams }],
-              },
-              {
-                guard: 'grantsNoTime',
+                guard: or(['isRejected', 'grantsNoTime']),
                 target: 'failed',
                 actions: ['recordFailure', { type: 'report', params: reportFailureParams }],
               },
@@ -532,12 +527,7 @@ export const bindingUpdateMachine = setup({
                   { guard: not('answersLastBu') },
                   { guard: 'forceUdpRefused', target: 'refreshing', reenter: true, actions: 'dropForceUdp' },
                   {
-                    guard: 'isRejected',
-                    target: '#bindingUpdate.registration.failed',
-                    actions: ['recordFailure', { type: 'report', params: reportFailureParams }],
-                  },
-                  {
-                    guard: 'grantsNoTime',
+                    guard: or(['isRejected', 'grantsNoTime']),
                     target: '#bindingUpdate.registration.failed',
                     actions: ['recordFailure', { type: 'report', params: reportFailureParams }],
                   },
