@@ -30,11 +30,8 @@ export const NATKATIMEOUT_SECONDS = 110;
 const SEQUENCE_MODULUS = 0x1_0000;
 /** RFC 6275 §9.5.1: "less than or equal" means within [last − 32768, last] modulo 2^16. */
 const SEQUENCE_HALF_WINDOW = 0x8000;
-/**
- * Prefix length echoed in a failed IPv4 Address Acknowledgement (RFC 5555 §3.2.1): the MN asked
- * for a host address, and the field carries no meaning when the status is a failure.
- */
-const FAILED_IPV4_ACK_PREFIX_LENGTH = 32;
+/** Prefix length of a failed IPv4 Address Acknowledgement: RFC 5555 §3.2.1 says it MUST be 0. */
+const FAILED_IPV4_ACK_PREFIX_LENGTH = 0;
 
 export type CareOf = { family: 6; address: string } | { family: 4; address: string };
 

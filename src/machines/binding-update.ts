@@ -308,6 +308,8 @@ export const bindingUpdateMachine = setup({
         } else if (ba.ipv4Ack.status < 128) {
           ipv4.status = 'assigned';
           ipv4.address = ba.ipv4Ack.address;
+          // RFC 5555 §3.1.1: later BUs carry the address that was assigned, not 0.0.0.0 again.
+          ipv4.request = ba.ipv4Ack.address;
           ipv4.ackStatus = ba.ipv4Ack.status;
         } else {
           // RFC 5555 §4.4.2: no IPv4 binding; the request may be repeated in later BUs.

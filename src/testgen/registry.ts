@@ -8,6 +8,8 @@
 import { bindingCacheEntryModel } from '../machines/binding-cache-entry.js';
 import { bindingUpdateModel } from '../machines/binding-update.js';
 import { haDiscoveryModel } from '../machines/ha-discovery.js';
+import { homeAgentModel } from '../machines/home-agent.js';
+import { mobileNodeModel } from '../machines/mobile-node.js';
 import { movementModel } from '../machines/movement.js';
 import { natKeepaliveModel } from '../machines/nat-keepalive.js';
 
@@ -17,8 +19,8 @@ export const machineModels = [
   natKeepaliveModel,
   haDiscoveryModel,
   movementModel,
-  // Supervisors: add mobileNodeModel (src/machines/mobile-node.ts) and homeAgentModel
-  // (src/machines/home-agent.ts) here, with their imports above, once those files exist.
+  mobileNodeModel,
+  homeAgentModel,
 ] as const;
 
 export type RegisteredModel = (typeof machineModels)[number];

@@ -403,7 +403,7 @@ describe('bindingCacheEntry: IPv4 home address (RFC 5555 §4.4.2, §4.5)', () =>
     expect(t.acks[0]).toMatchObject({
       status: 0,
       lifetimeSeconds: 400,
-      ipv4Ack: { status: 132, address: '0.0.0.0' },
+      ipv4Ack: { status: 132, address: '0.0.0.0', prefixLength: 0 }, // RFC 5555 §3.2.1: 0 on failure
     });
     expect(t.reports[0]).toMatchObject({ type: 'BCE.REGISTERED', tunnel: 'udp' });
     expect(t.reports[0]).not.toHaveProperty('ipv4HomeAddress');

@@ -493,7 +493,7 @@ describe('bindingUpdate: refresh and expiry (RFC 6275 §11.7.1, §11.7.3, §6.2.
       attachment: 'ipv6',
       careOf: COA_A,
       homeAddress: HOME,
-      ipv4HomeAddress: '0.0.0.0',
+      ipv4HomeAddress: IPV4_HOA, // the assigned address (RFC 5555 §3.1.1)
       forceUdp: false,
       at: 320_000,
     });
@@ -841,6 +841,14 @@ describe('bindingUpdate: returning home (RFC 6275 §11.5.5, §10.3.2, §6.1.7; R
     t.moved(COA_B);
     expect(t.registration()).toBe('registering');
     expect(t.sent.at(-1)).toMatchObject({ at: 500, careOf: COA_B, lifetimeSeconds: 400 });
+  });
+
+  it('RFC 5555 §3.1.1: after a dynamic assignment, refreshes carry the assigned IPv4 home address', () => {
+    const t = registered();
+    expect(t.sent[0]).toMatchObject({ ipv4HomeAddress: '0.0.0.0' });
+    t.actor.send({ type: 'REFRESH' });
+    expect(t.sent).toHaveLength(2);
+    expect(t.sent.at(-1)).toMatchObject({ ipv4HomeAddress: IPV4_HOA });
   });
 
   // RFC 6275 §11.7.3 counts the granted lifetime "beginning at the time that the Binding Update was

@@ -15,6 +15,8 @@ import {
   type SendBindingUpdateParams,
 } from '../../src/machines/binding-update.js';
 import { haDiscoveryModel } from '../../src/machines/ha-discovery.js';
+import { homeAgentModel } from '../../src/machines/home-agent.js';
+import { bulId, keepaliveId, mobileNodeModel } from '../../src/machines/mobile-node.js';
 import { movementModel } from '../../src/machines/movement.js';
 import { natKeepaliveModel } from '../../src/machines/nat-keepalive.js';
 import type { TestClock } from '../../src/testgen/clock.js';
@@ -208,6 +210,54 @@ modelTests(haDiscoveryModel, {
         for (const ha of found) expect(Boolean(ha.ipv6 || ha.ipv4)).toBe(true);
         // The current candidate exists whenever one is selected.
         if (inState(ctx, 'selected')) expect(c.candidates[c.index]).toBeDefined();
+      },
+    };
+  },
+});
+
+modelTests(mobileNodeModel, {
+  machine() {
+    return {
+      machine: mobileNodeModel.machine,
+      invariant: (ctx) => {
+        const snap = ctx.actor.getSnapshot();
+        if (snap.status !== 'active') return;
+        const c = snap.context;
+        const children = Object.keys(snap.children);
+        // A BUL entry and its keepalive exist exactly while a home agent is chosen.
+        const haName = c.haName;
+        expect(c.ha !== null).toBe(haName !== null);
+        if (haName !== null)
+          expect(children).toEqual(expect.arrayContaining([bulId(haName), keepaliveId(haName)]));
+        else expect(children.some((id) => id.startsWith('bul/') || id.startsWith('keepalive/'))).toBe(false);
+        // Supervision escalates before a fourth restart inside the window.
+        expect(c.restarts).toBeLessThanOrEqual(3);
+        // Registered only with a care-of address and a home agent.
+        if (c.registered) expect(c.ha).not.toBeNull();
+      },
+    };
+  },
+});
+
+modelTests(homeAgentModel, {
+  machine() {
+    return {
+      machine: homeAgentModel.machine,
+      invariant: (ctx) => {
+        const snap = ctx.actor.getSnapshot();
+        if (snap.status !== 'active') return;
+        const c = snap.context;
+        // One binding cache entry actor per registered home address, and no other (no leak).
+        const entries = Object.keys(snap.children).filter((id) => Object.values(c.registry).includes(id));
+        expect(entries.length).toBe(Object.keys(c.registry).length);
+        expect(Object.keys(snap.children).length).toBe(Object.keys(c.registry).length);
+        // Every pool address is either free or leased to exactly one home address (RFC 5555 §4.5).
+        if (c.pool) {
+          const leased = Object.keys(c.pool.leases);
+          expect(c.pool.free.length + leased.length).toBe(c.pool.size);
+          expect(new Set([...c.pool.free, ...leased]).size).toBe(c.pool.size);
+        }
+        expect(c.restarts).toBeLessThanOrEqual(3);
       },
     };
   },

@@ -1,0 +1,754 @@
+/**
+ * The home agent supervisor (architecture.md "Actor tree"): the registrar that checks every Binding
+ * Update before any binding cache entry sees it, the IPv4 home address pool, and one binding cache
+ * entry actor per IPv6 home address (`ha/bce/<HoA>`), spawned by the first BU for that address and
+ * stopped when the entry is deleted.
+ *
+ * Registrar checks, in order (RFC 6275 §10.3.1, RFC 4877 §4.2, RFC 5555 §4.5):
+ * 1. the ESP SA that protected the BU belongs to the BU's home address; otherwise the BU is dropped
+ *    silently (a BA would tell a spoofer what it wants to know);
+ * 2. H set: this HA serves home registrations only (131 otherwise);
+ * 3. the home address is in the home prefix (132 otherwise);
+ * then the IPv4 home address request is decided from the pool and the BU goes to the entry, which
+ * applies the per-entry rules (sequence window, lifetime, NAT, deregistration).
+ *
+ * Effects: the entries' BAs and the registrar's own rejections both leave through this machine's
+ * `sendBindingAck`; `report` tells `dsmip6 status` and the data plane what changed. Supervision is
+ * one-for-one like the mobile node's: a failed entry is removed (its state is lost; the MN's next
+ * BU creates it again), and more than MAX_RESTARTS failures within RESTART_WINDOW_MS escalate.
+ */
+
+import { type ErrorActorEvent, sendParent, setup } from 'xstate';
+import type { MachineModel } from '../testgen/model.js';
+import { ipv4FromBytes, ipv4TextToBytes, ipv6TextToBytes } from '../wire/address.js';
+import { BaStatus, Ipv4AckStatus, NATD_REFRESH_NOT_NEEDED } from '../wire/constants.js';
+import { canonicalAddress, matchesPrefix, parsePrefix } from './address-class.js';
+import {
+  type BindingCacheEntryInput,
+  type BindingCacheEntryReport,
+  type BindingUpdateReceived,
+  bindingCacheEntryMachine,
+  type CareOf,
+  NATKATIMEOUT_SECONDS,
+  type SendBindingAckParams,
+} from './binding-cache-entry.js';
+
+/**
+ * Entry failures tolerated within RESTART_WINDOW_MS; the next one escalates. Implementation
+ * choice (no RFC covers it), after Erlang/OTP's supervisor intensity/period.
+ */
+export const MAX_RESTARTS = 3;
+/** The window in which failures are counted; it opens at the first one. */
+export const RESTART_WINDOW_MS = 60_000;
+/** RFC 5555 §2.5: an IPv4 Home Address option with 0.0.0.0 asks for a dynamic address. */
+export const IPV4_DYNAMIC_REQUEST = '0.0.0.0';
+/** RFC 5555 §3.2.1: Pref-len "MUST be set to zero ... in case of failure". */
+const FAILED_IPV4_ACK_PREFIX_LENGTH = 0;
+
+export interface Ipv4PoolConfig {
+  /** First and last address of the dynamic pool, inclusive. */
+  readonly start: string;
+  readonly end: string;
+  /** Prefix length sent in the IPv4 Address Acknowledgement (RFC 5555 §3.2.1). */
+  readonly prefixLength: number;
+  /** Lease; the IPv4 binding lasts min(IPv6 lifetime, lease) (RFC 5555 §2.5, §4.4.2). */
+  readonly leaseSeconds: number;
+}
+
+export interface HomeAgentInput {
+  /** The home IPv6 prefix, e.g. '2001:db8:1::/64' (RFC 6275 §10.3.1: else 132). */
+  readonly homePrefix: string;
+  readonly ipv4Pool?: Ipv4PoolConfig;
+  /** Policy maximum for granted lifetimes (RFC 6275 §10.3.1). */
+  readonly maxLifetimeSeconds: number;
+  /** Refresh time in NAT Detection (default NATKATIMEOUT, RFC 5555 §6). */
+  readonly natKeepaliveSeconds?: number;
+  /** Accept the F flag (RFC 5555 §4.5); default true: the MN sets it only when IP-in-IP fails (§4.4.1). */
+  readonly allowForceUdp?: boolean;
+}
+
+/**
+ * A Binding Update as the actor layer hands it over: parsed, ESP verified, with the home address
+ * from the Home Address option and the home address of the SA that protected it.
+ */
+export type BuReceived = Omit<BindingUpdateReceived, 'type' | 'ipv4HomeAddress'> & {
+  type: 'BU.RECEIVED';
+  homeAddress: string;
+  /** The home address the ESP SA that protected this BU belongs to (RFC 4877 §4.2). */
+  saHomeAddress: string;
+  /** The IPv4 Home Address option's address, if present ('0.0.0.0' = dynamic, RFC 5555 §3.1.1). */
+  ipv4HomeAddressRequested?: string;
+};
+
+export type HomeAgentOutsideEvent = BuReceived;
+
+/** An entry's BA request, wrapped by the sendParent implementation provided below. */
+export type HomeAgentEffectEvent = {
+  type: 'EFFECT.SEND_BA';
+  homeAddress: string;
+  careOf: CareOf;
+  params: SendBindingAckParams;
+};
+
+export type HomeAgentEvent =
+  | HomeAgentOutsideEvent
+  | BindingCacheEntryReport
+  | HomeAgentEffectEvent
+  | ErrorActorEvent;
+
+/** sendBindingAck: the BA fields plus where it goes (RFC 6275 §10.3.1; RFC 5555 §4.2 for `udp`). */
+export interface HaSendBindingAckParams extends SendBindingAckParams {
+  readonly homeAddress: string;
+  readonly careOf: CareOf;
+}
+
+type Registered = Omit<Extract<BindingCacheEntryReport, { type: 'BCE.REGISTERED' }>, 'type'>;
+
+export type HomeAgentReport =
+  /** A binding is in place (every accepted BU): intercept and tunnel as described. */
+  | ({ type: 'HA.BINDING'; status: 'registered' } & Registered)
+  /** A binding is gone: stop intercepting for the home address. */
+  | {
+      type: 'HA.BINDING';
+      status: 'removed';
+      homeAddress: string;
+      reason: 'deregistered' | 'expired' | 'failed';
+    }
+  /** A BU dropped without a BA. */
+  | {
+      type: 'HA.DROPPED';
+      reason: 'sa-mismatch';
+      homeAddress: string;
+      saHomeAddress: string;
+      sequence: number;
+    }
+  /** A BU refused with a BA (by the registrar or by the entry). */
+  | { type: 'HA.REJECTED'; homeAddress: string; status: number; sequence: number }
+  /** An IPv4 home address is no longer bound: stop proxying ARP for it (RFC 5555 §4.5). */
+  | { type: 'HA.IPV4_RELEASED'; homeAddress: string; address: string }
+  /** A binding cache entry failed and was removed. */
+  | { type: 'HA.CHILD_FAILED'; child: string; restarts: number; error: string }
+  /** Repeated failure: the supervisor has stopped (final state). */
+  | { type: 'HA.FAILED'; reason: string };
+
+/** The dynamic IPv4 home address pool (JSON: lists and records only). */
+export interface Ipv4Pool {
+  readonly prefixLength: number;
+  readonly leaseSeconds: number;
+  readonly size: number;
+  /** Addresses not held by any mobile node, in the order they will be handed out. */
+  readonly free: string[];
+  /** Address → the IPv6 home address holding it (RFC 5555 §4.5: the HA MUST store the mapping). */
+  readonly leases: Record<string, string>;
+}
+
+export type Ipv4Decision =
+  | { assigned: { address: string; prefixLength: number; leaseSeconds: number } }
+  | { failureStatus: number };
+
+export interface HomeAgentContext {
+  readonly homePrefix: string;
+  readonly maxLifetimeSeconds: number;
+  readonly natKeepaliveSeconds: number;
+  readonly allowForceUdp: boolean;
+  pool: Ipv4Pool | null;
+  /** Binding cache registry: home address → child actor id. A map so the store can be swapped. */
+  registry: Record<string, string>;
+  /** Entry failures in the current window. */
+  restarts: number;
+  lastFailure: string | null;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * IPv4 pool helpers (pure).
+ */
+
+const v4ToNumber = (text: string): number | undefined => {
+  const b = ipv4TextToBytes(text);
+  return b ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : undefined;
+};
+const numberToV4 = (n: number): string =>
+  ipv4FromBytes(Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff));
+
+/** Every address from `start` to `end` inclusive; throws a TypeError naming the bad field. */
+export function ipv4Range(start: string, end: string): string[] {
+  const a = v4ToNumber(start);
+  const b = v4ToNumber(end);
+  if (a === undefined)
+    throw new TypeError(`homeAgent: ipv4Pool.start ${JSON.stringify(start)}: not an IPv4 address`);
+  if (b === undefined)
+    throw new TypeError(`homeAgent: ipv4Pool.end ${JSON.stringify(end)}: not an IPv4 address`);
+  if (b < a) throw new TypeError(`homeAgent: ipv4Pool ${start}-${end}: end is before start`);
+  const out: string[] = [];
+  for (let n = a; n <= b; n++) out.push(numberToV4(n));
+  return out;
+}
+
+export function createIpv4Pool(config: Ipv4PoolConfig): Ipv4Pool {
+  const free = ipv4Range(config.start, config.end);
+  return {
+    prefixLength: config.prefixLength,
+    leaseSeconds: config.leaseSeconds,
+    size: free.length,
+    free,
+    leases: {},
+  };
+}
+
+/** Addresses that can never be a home address: "this network", loopback, multicast, reserved. */
+function isUnicastIpv4(text: string): boolean {
+  const n = v4ToNumber(text);
+  if (n === undefined) return false;
+  const first = n >>> 24;
+  return first !== 0 && first !== 127 && first < 224;
+}
+
+const heldBy = (pool: Ipv4Pool, homeAddress: string): string[] =>
+  Object.keys(pool.leases).filter((a) => pool.leases[a] === homeAddress);
+
+/**
+ * RFC 5555 §4.5 for one IPv4 Home Address option:
+ * - 0.0.0.0: the address this MN already holds, else the next free one; none → 132 ("dynamic IPv4
+ *   home address assignment not available", a MUST);
+ * - a static address: not a unicast address → 131 ("invalid IPv4 address", §3.2.1); held by or
+ *   free for this MN → granted; held by another MN → 130 ("incorrect IPv4 home address": §4.5
+ *   requires the address to be allocated to the MN with this IPv6 home address); outside what
+ *   this HA administers (or no pool at all) → 129 ("administratively prohibited").
+ */
+export function decideIpv4(pool: Ipv4Pool | null, homeAddress: string, requested: string): Ipv4Decision {
+  const grant = (p: Ipv4Pool, address: string): Ipv4Decision => ({
+    assigned: { address, prefixLength: p.prefixLength, leaseSeconds: p.leaseSeconds },
+  });
+  if (requested === IPV4_DYNAMIC_REQUEST) {
+    if (!pool) return { failureStatus: Ipv4AckStatus.DynamicIpv4HomeAddressAssignmentNotAvailable };
+    const held = heldBy(pool, homeAddress)[0] ?? pool.free[0];
+    return held !== undefined
+      ? grant(pool, held)
+      : { failureStatus: Ipv4AckStatus.DynamicIpv4HomeAddressAssignmentNotAvailable };
+  }
+  if (!isUnicastIpv4(requested)) return { failureStatus: Ipv4AckStatus.InvalidIpv4Address };
+  const address = numberToV4(v4ToNumber(requested)!);
+  if (!pool) return { failureStatus: Ipv4AckStatus.AdministrativelyProhibited };
+  const holder = pool.leases[address];
+  if (holder === homeAddress || (holder === undefined && pool.free.includes(address)))
+    return grant(pool, address);
+  if (holder !== undefined) return { failureStatus: Ipv4AckStatus.IncorrectIpv4HomeAddress };
+  return { failureStatus: Ipv4AckStatus.AdministrativelyProhibited };
+}
+
+/** The pool after `homeAddress` takes `address` (no change if it already holds it). */
+export function takeIpv4(pool: Ipv4Pool, homeAddress: string, address: string): Ipv4Pool {
+  if (pool.leases[address] === homeAddress) return pool;
+  return {
+    ...pool,
+    free: pool.free.filter((a) => a !== address),
+    leases: { ...pool.leases, [address]: homeAddress },
+  };
+}
+
+/**
+ * The pool after `address` comes back. Released addresses go to the end of the free list, so the
+ * address a MN just lost is not handed to another MN at once (stale ARP caches, late packets).
+ */
+export function releaseIpv4(pool: Ipv4Pool, address: string): Ipv4Pool {
+  if (pool.leases[address] === undefined) return pool;
+  const leases = { ...pool.leases };
+  delete leases[address];
+  return { ...pool, free: [...pool.free, address], leases };
+}
+
+/** Every address `homeAddress` still holds comes back (its entry is gone). */
+export function releaseAllIpv4(pool: Ipv4Pool, homeAddress: string): Ipv4Pool {
+  return heldBy(pool, homeAddress).reduce(releaseIpv4, pool);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * The machine.
+ */
+
+export const bceId = (homeAddress: string): string => `bce/${homeAddress}`;
+export const haSystemId = (childId: string): string => `ha/${childId}`;
+const canonicalHoa = (address: string): string => canonicalAddress(6, address) ?? address;
+
+/** The entry with its BA requests and reports turned into events to this supervisor. */
+export const haChildLogic = {
+  bindingCacheEntry: bindingCacheEntryMachine.provide({
+    actions: {
+      sendBindingAck: sendParent(({ context, event }, params: SendBindingAckParams) => ({
+        type: 'EFFECT.SEND_BA' as const,
+        homeAddress: context.homeAddress,
+        careOf: event.careOf,
+        params,
+      })),
+      report: sendParent((_, params: BindingCacheEntryReport) => params),
+    },
+  }),
+};
+
+type BuEvent = Extract<HomeAgentEvent, { type: 'BU.RECEIVED' }>;
+
+/** RFC 5555 §4.2: the outer source differs from the IPv4 care-of address → a NAT is on the path. */
+const natOnPath = (bu: BuEvent): boolean =>
+  bu.udp !== undefined && bu.udp.sourceAddress !== (bu.ipv4CareOfAddress ?? bu.careOf.address);
+
+/**
+ * A BA refusing the BU before any entry sees it: the BU's sequence number, lifetime 0, back the way
+ * the BU came (RFC 5555 §4.2), with NAT Detection when it came in UDP (§4.2: MUST) and a failed
+ * IPv4 Address Acknowledgement when it asked for an IPv4 home address (§2.3.1: MUST).
+ */
+const registrarRejection =
+  (status: number) =>
+  ({ context, event }: { context: HomeAgentContext; event: HomeAgentEvent }): HaSendBindingAckParams => {
+    const bu = event as BuEvent;
+    return {
+      status,
+      sequence: bu.sequence,
+      lifetimeSeconds: 0,
+      ...(bu.ipv4HomeAddressRequested !== undefined
+        ? {
+            ipv4Ack: {
+              status: Ipv4AckStatus.FailureReasonUnspecified,
+              address: bu.ipv4HomeAddressRequested,
+              prefixLength: FAILED_IPV4_ACK_PREFIX_LENGTH,
+            },
+          }
+        : {}),
+      ...(bu.udp
+        ? {
+            natDetection: {
+              forceUdp: false,
+              refreshSeconds: natOnPath(bu) ? context.natKeepaliveSeconds : NATD_REFRESH_NOT_NEEDED,
+            },
+            udp: { address: bu.udp.sourceAddress, port: bu.udp.sourcePort },
+          }
+        : {}),
+      homeAddress: canonicalHoa(bu.homeAddress),
+      careOf: bu.careOf,
+    };
+  };
+
+const rejectedReport =
+  (status: number) =>
+  ({ event }: { event: HomeAgentEvent }): HomeAgentReport => ({
+    type: 'HA.REJECTED',
+    homeAddress: canonicalHoa((event as BuEvent).homeAddress),
+    status,
+    sequence: (event as BuEvent).sequence,
+  });
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const haSetup = setup({
+  types: {
+    context: {} as HomeAgentContext,
+    events: {} as HomeAgentEvent,
+    input: {} as HomeAgentInput,
+  },
+  actors: haChildLogic,
+  actions: {
+    sendBindingAck: (_, _params: HaSendBindingAckParams) => {},
+    report: (_, _params: HomeAgentReport) => {},
+  },
+  guards: {
+    /** RFC 4877 §4.2, RFC 6275 §5.1: the SA must be the one of the home address in the BU. */
+    saMismatch: ({ event }) =>
+      event.type === 'BU.RECEIVED' && canonicalHoa(event.saHomeAddress) !== canonicalHoa(event.homeAddress),
+    /** RFC 6275 §10.3.1: this node serves home registrations (H = 1) only. */
+    notHomeRegistration: ({ event }) => event.type === 'BU.RECEIVED' && !event.homeRegistration,
+    /** RFC 6275 §10.3.1: the home address must be on the home link (its prefix). */
+    notHomeSubnet: ({ context, event }) => {
+      if (event.type !== 'BU.RECEIVED') return false;
+      const bytes = ipv6TextToBytes(event.homeAddress);
+      const prefix = parsePrefix(context.homePrefix);
+      return !bytes || !prefix || !matchesPrefix(bytes, prefix);
+    },
+    noPool: ({ context }) => context.pool === null,
+    poolEmpty: ({ context }) => context.pool !== null && context.pool.free.length === 0,
+    poolHasFree: ({ context }) => context.pool !== null && context.pool.free.length > 0,
+    restartLimitReached: ({ context }) => context.restarts >= MAX_RESTARTS,
+  },
+  delays: {
+    /** Failures are counted over this window, which opens at the first one. */
+    restartWindow: RESTART_WINDOW_MS,
+  },
+});
+
+/** Hand the checked BU to its entry (spawned on the first BU), with the IPv4 decision made. */
+const routeToEntry = haSetup.enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'BU.RECEIVED') return;
+  const homeAddress = canonicalHoa(event.homeAddress);
+  const id = context.registry[homeAddress] ?? bceId(homeAddress);
+  if (context.registry[homeAddress] === undefined) {
+    const input: BindingCacheEntryInput = {
+      homeAddress,
+      maxLifetimeSeconds: context.maxLifetimeSeconds,
+      natKeepaliveSeconds: context.natKeepaliveSeconds,
+      allowForceUdp: context.allowForceUdp,
+    };
+    enqueue.spawnChild('bindingCacheEntry', { id, systemId: haSystemId(id), input });
+    enqueue.assign({ registry: { ...context.registry, [homeAddress]: id } });
+  }
+  const {
+    type: _type,
+    homeAddress: _hoa,
+    saHomeAddress: _sa,
+    ipv4HomeAddressRequested: requested,
+    ...fields
+  } = event;
+  let ipv4HomeAddress: BindingUpdateReceived['ipv4HomeAddress'];
+  // A deregistration removes every binding (RFC 5555 §4.4.2.1): nothing to allocate.
+  if (requested !== undefined && event.lifetimeSeconds > 0) {
+    const decision = decideIpv4(context.pool, homeAddress, requested);
+    ipv4HomeAddress = { requested, ...decision };
+    if ('assigned' in decision && context.pool) {
+      enqueue.assign({ pool: takeIpv4(context.pool, homeAddress, decision.assigned.address) });
+    }
+  } else if (requested !== undefined) {
+    ipv4HomeAddress = { requested };
+  }
+  enqueue.sendTo(id, { type: 'BU', ...fields, ...(ipv4HomeAddress ? { ipv4HomeAddress } : {}) });
+});
+
+/** The entry is gone: stop its actor, forget it, and take back any address it still holds. */
+const removeEntry = haSetup.enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'BCE.DELETED') return;
+  const id = context.registry[event.homeAddress];
+  if (id === undefined) return;
+  enqueue.stopChild(id);
+  const registry = { ...context.registry };
+  delete registry[event.homeAddress];
+  enqueue.assign({
+    registry,
+    ...(context.pool ? { pool: releaseAllIpv4(context.pool, event.homeAddress) } : {}),
+  });
+});
+
+/** A failed entry: stop it and forget it; its state is lost, the MN's next BU creates it again. */
+const removeFailedEntry = haSetup.enqueueActions(({ context, event, enqueue }) => {
+  if (!event.type.startsWith('xstate.error.actor.')) return;
+  const { actorId, error } = event as ErrorActorEvent;
+  enqueue.stopChild(actorId);
+  const restarts = context.restarts + 1;
+  const homeAddress = Object.keys(context.registry).find((h) => context.registry[h] === actorId);
+  const registry = { ...context.registry };
+  if (homeAddress !== undefined) delete registry[homeAddress];
+  enqueue.assign({
+    registry,
+    restarts,
+    lastFailure: `${actorId}: ${errorText(error)}`,
+    ...(context.pool && homeAddress !== undefined ? { pool: releaseAllIpv4(context.pool, homeAddress) } : {}),
+  });
+  if (homeAddress !== undefined) {
+    for (const address of context.pool ? heldBy(context.pool, homeAddress) : []) {
+      enqueue({ type: 'report', params: { type: 'HA.IPV4_RELEASED', homeAddress, address } });
+    }
+    enqueue({
+      type: 'report',
+      params: { type: 'HA.BINDING', status: 'removed', homeAddress, reason: 'failed' },
+    });
+  }
+  enqueue({
+    type: 'report',
+    params: { type: 'HA.CHILD_FAILED', child: actorId, restarts, error: errorText(error) },
+  });
+});
+
+export const homeAgentMachine = haSetup.createMachine({
+  id: 'homeAgent',
+  context: ({ input }) => {
+    if (parsePrefix(input.homePrefix)?.bytes.length !== 16) {
+      throw new TypeError(
+        `homeAgent: homePrefix ${JSON.stringify(input.homePrefix)}: expected an IPv6 prefix like 2001:db8:1::/64`,
+      );
+    }
+    return {
+      homePrefix: input.homePrefix,
+      maxLifetimeSeconds: input.maxLifetimeSeconds,
+      natKeepaliveSeconds: input.natKeepaliveSeconds ?? NATKATIMEOUT_SECONDS,
+      allowForceUdp: input.allowForceUdp ?? true,
+      pool: input.ipv4Pool ? createIpv4Pool(input.ipv4Pool) : null,
+      registry: {},
+      restarts: 0,
+      lastFailure: null,
+    };
+  },
+  initial: 'running',
+  states: {
+    running: {
+      type: 'parallel',
+      on: {
+        'EFFECT.SEND_BA': {
+          actions: {
+            type: 'sendBindingAck',
+            params: ({ event }) => {
+              const e = event as HomeAgentEffectEvent;
+              return { ...e.params, homeAddress: e.homeAddress, careOf: e.careOf };
+            },
+          },
+        },
+        'BCE.REGISTERED': {
+          actions: {
+            type: 'report',
+            params: ({ event }) => {
+              const { type: _type, ...registered } = event as Extract<
+                HomeAgentEvent,
+                { type: 'BCE.REGISTERED' }
+              >;
+              return { type: 'HA.BINDING', status: 'registered', ...registered };
+            },
+          },
+        },
+        'BCE.REJECTED': {
+          actions: {
+            type: 'report',
+            params: ({ event }) => {
+              const e = event as Extract<HomeAgentEvent, { type: 'BCE.REJECTED' }>;
+              return {
+                type: 'HA.REJECTED',
+                homeAddress: e.homeAddress,
+                status: e.status,
+                sequence: e.sequence,
+              };
+            },
+          },
+        },
+        'BCE.DEREGISTERED': {
+          actions: {
+            type: 'report',
+            params: ({ event }) => ({
+              type: 'HA.BINDING',
+              status: 'removed',
+              homeAddress: (event as Extract<HomeAgentEvent, { type: 'BCE.DEREGISTERED' }>).homeAddress,
+              reason: 'deregistered',
+            }),
+          },
+        },
+        'BCE.EXPIRED': {
+          actions: {
+            type: 'report',
+            params: ({ event }) => ({
+              type: 'HA.BINDING',
+              status: 'removed',
+              homeAddress: (event as Extract<HomeAgentEvent, { type: 'BCE.EXPIRED' }>).homeAddress,
+              reason: 'expired',
+            }),
+          },
+        },
+        // RFC 5555 §4.4.2: the IPv4 binding ended (lease, lifetime, or not used): back to the pool.
+        'BCE.IPV4_RELEASED': {
+          actions: [
+            haSetup.assign({
+              pool: ({ context, event }) =>
+                context.pool && event.type === 'BCE.IPV4_RELEASED'
+                  ? releaseIpv4(context.pool, event.address)
+                  : context.pool,
+            }),
+            {
+              type: 'report',
+              params: ({ event }) => {
+                const e = event as Extract<HomeAgentEvent, { type: 'BCE.IPV4_RELEASED' }>;
+                return { type: 'HA.IPV4_RELEASED', homeAddress: e.homeAddress, address: e.address };
+              },
+            },
+          ],
+        },
+        'BCE.DELETED': { actions: removeEntry },
+      },
+      states: {
+        /** Checks each BU and routes it (RFC 6275 §10.3.1, RFC 4877 §4.2, RFC 5555 §4.5). */
+        registrar: {
+          initial: 'serving',
+          states: {
+            serving: {
+              on: {
+                'BU.RECEIVED': [
+                  {
+                    // Never a BA: it would confirm to a spoofer that the home address is served.
+                    guard: 'saMismatch',
+                    actions: {
+                      type: 'report',
+                      params: ({ event }) => {
+                        const bu = event as BuEvent;
+                        return {
+                          type: 'HA.DROPPED',
+                          reason: 'sa-mismatch',
+                          homeAddress: bu.homeAddress,
+                          saHomeAddress: bu.saHomeAddress,
+                          sequence: bu.sequence,
+                        };
+                      },
+                    },
+                  },
+                  {
+                    guard: 'notHomeRegistration',
+                    actions: [
+                      {
+                        type: 'sendBindingAck',
+                        params: registrarRejection(BaStatus.HomeRegistrationNotSupported),
+                      },
+                      { type: 'report', params: rejectedReport(BaStatus.HomeRegistrationNotSupported) },
+                    ],
+                  },
+                  {
+                    guard: 'notHomeSubnet',
+                    actions: [
+                      { type: 'sendBindingAck', params: registrarRejection(BaStatus.NotHomeSubnet) },
+                      { type: 'report', params: rejectedReport(BaStatus.NotHomeSubnet) },
+                    ],
+                  },
+                  { actions: routeToEntry },
+                ],
+              },
+            },
+          },
+        },
+        /** The dynamic IPv4 home address pool (RFC 5555 §2.5, §4.5). */
+        ipv4Pool: {
+          initial: 'available',
+          states: {
+            /** No pool configured: 0.0.0.0 requests get 132. */
+            unconfigured: {},
+            available: {
+              always: [
+                { guard: 'noPool', target: 'unconfigured' },
+                { guard: 'poolEmpty', target: 'exhausted' },
+              ],
+            },
+            /** Every address is leased: 0.0.0.0 requests get 132 (RFC 5555 §4.5). */
+            exhausted: {
+              always: { guard: 'poolHasFree', target: 'available' },
+            },
+          },
+        },
+        /** Failure bookkeeping: failures are counted in a window that opens at the first one. */
+        supervision: {
+          initial: 'calm',
+          states: {
+            calm: {
+              on: { 'xstate.error.actor.*': { target: 'watching', actions: removeFailedEntry } },
+            },
+            watching: {
+              after: { restartWindow: { target: 'calm', actions: haSetup.assign({ restarts: 0 }) } },
+              on: {
+                'xstate.error.actor.*': [
+                  {
+                    guard: 'restartLimitReached',
+                    target: '#homeAgent.failed',
+                    actions: {
+                      type: 'report',
+                      params: ({ context, event }) => ({
+                        type: 'HA.FAILED',
+                        reason: `${context.restarts + 1} binding cache entry failures within ${
+                          RESTART_WINDOW_MS / 1000
+                        } s; last: ${(event as ErrorActorEvent).actorId}: ${errorText(
+                          (event as ErrorActorEvent).error,
+                        )}`,
+                      }),
+                    },
+                  },
+                  { actions: removeFailedEntry },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+    /** Escalation: every entry is stopped with the supervisor; the daemon exits non-zero. */
+    failed: { type: 'final' },
+  },
+});
+
+/* ------------------------------------------------------------------------------------------------
+ * Test-generation model. As for the mobile node (see mobile-node.ts), xstate's pure `transition()`
+ * creates spawned entries as unstarted refs and does not run `sendTo`/`sendParent`, so the model's
+ * machine runs inert entries and lists the entries' reports, BA requests and failures as outside
+ * events. One HA, two home addresses, a pool of two IPv4 addresses; the registrar's checks, the
+ * pool states and the registry are what the paths explore.
+ */
+
+const inertEntry = setup({}).createMachine({ id: 'inertEntry' });
+
+const MODEL_HOA1 = '2001:db8:1::100';
+const MODEL_HOA2 = '2001:db8:1::200';
+const MODEL_FOREIGN_HOA = '2001:db8:9::1';
+const MODEL_COA: CareOf = { family: 6, address: '2001:db8:5::10' };
+
+function modelEvents(context: HomeAgentContext): HomeAgentEvent[] {
+  const bu = (homeAddress: string, extra: Partial<BuReceived> = {}): HomeAgentEvent => ({
+    type: 'BU.RECEIVED',
+    sequence: 1,
+    homeRegistration: true,
+    forceUdp: false,
+    lifetimeSeconds: 400,
+    careOf: MODEL_COA,
+    homeAddress,
+    saHomeAddress: homeAddress,
+    ...extra,
+  });
+  const out: HomeAgentEvent[] = [
+    bu(MODEL_HOA1, { saHomeAddress: MODEL_HOA2 }),
+    bu(MODEL_HOA1, { homeRegistration: false }),
+    bu(MODEL_FOREIGN_HOA),
+    bu(MODEL_HOA1),
+    bu(MODEL_HOA1, { ipv4HomeAddressRequested: IPV4_DYNAMIC_REQUEST }),
+    bu(MODEL_HOA2, { ipv4HomeAddressRequested: IPV4_DYNAMIC_REQUEST }),
+    bu(MODEL_HOA1, { ipv4HomeAddressRequested: '192.0.2.11' }),
+    bu(MODEL_HOA1, { lifetimeSeconds: 0, ipv4HomeAddressRequested: IPV4_DYNAMIC_REQUEST }),
+  ];
+  for (const homeAddress of Object.keys(context.registry).sort()) {
+    out.push(
+      {
+        type: 'BCE.REGISTERED',
+        homeAddress,
+        careOf: MODEL_COA,
+        lifetimeSeconds: 400,
+        tunnel: 'ip6',
+        sequence: 1,
+      },
+      { type: 'BCE.REJECTED', homeAddress, status: BaStatus.SequenceNumberOutOfWindow, sequence: 1 },
+      { type: 'BCE.DEREGISTERED', homeAddress },
+      { type: 'BCE.EXPIRED', homeAddress },
+      { type: 'BCE.DELETED', homeAddress },
+      {
+        type: 'EFFECT.SEND_BA',
+        homeAddress,
+        careOf: MODEL_COA,
+        params: { status: 0, sequence: 1, lifetimeSeconds: 400 },
+      },
+      {
+        type: `xstate.error.actor.${context.registry[homeAddress]}`,
+        error: 'model: entry failed',
+        actorId: context.registry[homeAddress] ?? '',
+      },
+    );
+  }
+  for (const address of Object.keys(context.pool?.leases ?? {}).sort()) {
+    out.push({ type: 'BCE.IPV4_RELEASED', homeAddress: context.pool?.leases[address] ?? '', address });
+  }
+  return out;
+}
+
+export const homeAgentModel: MachineModel<typeof homeAgentMachine> = {
+  name: 'homeAgent',
+  machine: homeAgentMachine.provide({ actors: { bindingCacheEntry: inertEntry } as never }),
+  input: {
+    homePrefix: '2001:db8:1::/64',
+    ipv4Pool: { start: '192.0.2.10', end: '192.0.2.11', prefixLength: 24, leaseSeconds: 200 },
+    maxLifetimeSeconds: 3600,
+  },
+  // An HA without an IPv4 pool is a configuration of its own (ipv4Pool.unconfigured).
+  moreInputs: [{ homePrefix: '2001:db8:1::/64', maxLifetimeSeconds: 3600 }],
+  events: (snapshot) => (snapshot.status === 'active' ? modelEvents(snapshot.context) : []),
+  // Guards read the pool (free count), and the restart count; the registry decides which entry
+  // events exist. Sequence numbers and care-of addresses are left out.
+  serialize: (snapshot) =>
+    snapshot.status !== 'active'
+      ? JSON.stringify(snapshot.value)
+      : JSON.stringify([
+          snapshot.value,
+          Object.keys(snapshot.context.registry).sort(),
+          Object.entries(snapshot.context.pool?.leases ?? {}).sort(),
+          snapshot.context.restarts,
+        ]),
+};
