@@ -1,6 +1,7 @@
 /** `dsmip6` command line: dispatches to subcommands and prints help. */
 
 import { readFileSync } from 'node:fs';
+import { runLab } from '../lab/cli.js';
 import { runDecode } from './decode.js';
 import { runDemo } from './demo.js';
 import { runStatecharts } from './statecharts.js';
@@ -36,6 +37,12 @@ Commands:
                               Write each protocol machine's statechart to DIR (default
                               statecharts/) as <name>.json and a Mermaid <name>.md, or
                               check that the files there are up to date (exit 1 if not).
+  lab up|down|move WHERE|status|exec NODE -- CMD [--name PREFIX]
+                              The network-namespace lab (needs root): home link with the HA,
+                              IPv6-only and public IPv4 visited networks, a private network
+                              behind an nftables NAT, a correspondent node and dnsmasq. \`move
+                              home|ipv6|ipv4|nat\` moves the mobile node; \`up\` takes
+                              --nat-udp-timeout SECONDS. See lab/README.md.
   help                        This text.
 
 Options:
@@ -74,6 +81,8 @@ export async function run(argv: readonly string[], io: Io = stdio): Promise<numb
       return runTestgen(rest, io);
     case 'statecharts':
       return runStatecharts(rest, io);
+    case 'lab':
+      return runLab(rest, io);
     default:
       io.err(`dsmip6: unknown command ${JSON.stringify(cmd)}; run \`dsmip6 --help\` for the list`);
       return 2;
