@@ -8,5 +8,10 @@ if (!existsSync(main)) {
   process.stderr.write('dsmip6: dist/ is missing; run `npm run build` (npm ci does it for you)\n');
   process.exit(1);
 }
+// `dsmip6 ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const { run } = await import(main.href);
 process.exitCode = await run(process.argv.slice(2));
