@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { runLab } from '../lab/cli.js';
+import { runHa, runMn, runStatus } from './daemons.js';
 import { runDecode } from './decode.js';
 import { runDemo } from './demo.js';
 import { runStatecharts } from './statecharts.js';
@@ -22,6 +23,14 @@ const HELP = `dsmip6 - Dual-Stack Mobile IPv6 (RFC 5555 on RFC 6275)
 Usage: dsmip6 <command> [options]
 
 Commands:
+  ha --config FILE [--pcap FILE] [--log-level L]
+                              Run the home agent (examples/ha.json; needs root for port
+                              binding on the HA's addresses and, later, raw IPv6 sockets).
+  mn --config FILE [--pcap FILE] [--log-level L]
+                              Run the mobile node (examples/mn.json).
+  status [--socket PATH] [--json]
+                              Ask a running daemon: the binding cache (HA) or the binding
+                              update list (MN): HoA, IPv4 HoA, CoA, NAT, lifetime, sequence.
   demo [--pcap FILE]          Build the signalling of a mobile node's walk (IPv6 network,
                               public IPv4, private IPv4 behind NAT, home) with dsmip6's codec,
                               print each packet decoded and save them as a pcap (default
@@ -49,7 +58,6 @@ Options:
   -h, --help                  Show help.
   -v, --version               Show the version.
 
-The mobile node and home agent daemons (dsmip6 mn / dsmip6 ha) are not in this release yet;
 README.md lists what each release supports.`;
 
 function version(): string {
@@ -81,6 +89,12 @@ export async function run(argv: readonly string[], io: Io = stdio): Promise<numb
       return runTestgen(rest, io);
     case 'statecharts':
       return runStatecharts(rest, io);
+    case 'ha':
+      return runHa(rest, io);
+    case 'mn':
+      return runMn(rest, io);
+    case 'status':
+      return runStatus(rest, io);
     case 'lab':
       return runLab(rest, io);
     default:

@@ -1,0 +1,303 @@
+/**
+ * `dsmip6 ha`, `dsmip6 mn` and `dsmip6 status`: the daemons built from a config file on real
+ * ports, with a control socket for status, an optional pcap of the signalling, and a clean
+ * shutdown on SIGINT/SIGTERM.
+ */
+
+import { randomInt } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { espMobilityCrypto } from '../actors/crypto.js';
+import { startHomeAgent } from '../actors/home-agent-runtime.js';
+import { startMobileNode } from '../actors/mobile-node-runtime.js';
+import { homeAgentInput, mobileNodeInput } from '../config/inputs.js';
+import { ConfigFileError, loadConfig } from '../config/load.js';
+import { queryControl, serveControl } from '../net/control-socket.js';
+import { NodeDnsPort } from '../net/dns.js';
+import { IpLinkMonitor } from '../net/link-monitor.js';
+import { systemClock } from '../net/ports.js';
+import { DgramUdpPortFactory } from '../net/udp.js';
+import type { SaConfig } from '../security/sa.js';
+import { SecurityAssociationDatabase } from '../security/sa.js';
+import { pcapFileHeader, pcapRecord } from '../wire/index.js';
+import { createLogger } from './logger.js';
+import type { Io } from './main.js';
+
+/** A pcap file the daemon appends every signalling packet to (link type 101, raw IP). */
+function pcapSink(
+  file: string | undefined,
+): { write: (packet: Uint8Array) => void; close: () => void } | undefined {
+  if (!file) return undefined;
+  const fd = openSync(file, 'w');
+  writeSync(fd, pcapFileHeader());
+  return {
+    write: (packet) => {
+      writeSync(fd, pcapRecord(Date.now() * 1000, packet));
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+interface DaemonArgs {
+  config: string;
+  pcap?: string;
+  logLevel?: string;
+}
+
+function daemonArgs(role: 'ha' | 'mn', argv: readonly string[], io: Io): DaemonArgs | undefined {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string', short: 'c' },
+        pcap: { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+    });
+    if (!values.config) throw new Error(`--config FILE is required (see examples/${role}.json)`);
+    return {
+      config: values.config,
+      ...(values.pcap ? { pcap: values.pcap } : {}),
+      ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
+    };
+  } catch (e) {
+    io.err(
+      `dsmip6 ${role}: ${(e as Error).message}\nusage: dsmip6 ${role} --config FILE [--pcap FILE] [--log-level LEVEL]`,
+    );
+    return undefined;
+  }
+}
+
+/** The validated config, or undefined after printing every error (field, value, fix). */
+async function load<T>(role: 'ha' | 'mn', read: () => Promise<T>, io: Io): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    io.err(e instanceof ConfigFileError ? e.message : `dsmip6 ${role}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Waits for SIGINT/SIGTERM or the runtime's own end; returns the exit code. */
+async function untilStopped(done: Promise<{ failed: boolean }>, stop: () => Promise<void>): Promise<number> {
+  const signal = new Promise<'signal'>((resolve) => {
+    process.once('SIGINT', () => resolve('signal'));
+    process.once('SIGTERM', () => resolve('signal'));
+  });
+  const how = await Promise.race([signal, done]);
+  await stop();
+  return how === 'signal' ? 0 : how.failed ? 1 : 0;
+}
+
+export async function runHa(argv: readonly string[], io: Io): Promise<number> {
+  const args = daemonArgs('ha', argv, io);
+  if (!args) return 2;
+  const config = await load('ha', () => loadConfig(args.config, 'ha'), io);
+  if (!config) return 2;
+  const log = createLogger(args.logLevel ?? config.log.level);
+  const sas: SaConfig[] = config.securityAssociations.flatMap((sa) => [
+    { ...common(sa), spi: sa.spiIn, direction: 'in' as const, homeAddress: sa.homeAddress },
+    { ...common(sa), spi: sa.spiOut, direction: 'out' as const, homeAddress: sa.homeAddress },
+  ]);
+  const pcap = pcapSink(args.pcap ?? config.pcap);
+  let runtime: Awaited<ReturnType<typeof startHomeAgent>>;
+  try {
+    runtime = await startHomeAgent({
+      input: homeAgentInput(config),
+      addresses: config.addresses,
+      udpPort: config.udpPort,
+      crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociations')),
+      udp: new DgramUdpPortFactory(),
+      clock: systemClock,
+      log,
+      ...(pcap ? { onPacket: (_: 'in' | 'out', p: Uint8Array) => pcap.write(p) } : {}),
+    });
+  } catch (e) {
+    io.err(`dsmip6 ha: ${(e as Error).message}`);
+    pcap?.close();
+    return 1;
+  }
+  const control = await serveControl(config.control.socket, () => ({
+    role: 'ha',
+    now: Date.now(),
+    bindings: runtime.bindings(),
+    counters: runtime.counters(),
+  }));
+  return untilStopped(runtime.done, async () => {
+    await runtime.stop();
+    await control.close();
+    pcap?.close();
+  });
+}
+
+function common(sa: {
+  algorithm: SaConfig['algorithm'];
+  encryptionKey: Uint8Array;
+  authenticationKey?: Uint8Array;
+}) {
+  return {
+    algorithm: sa.algorithm,
+    encryptionKey: sa.encryptionKey,
+    ...(sa.authenticationKey ? { authenticationKey: sa.authenticationKey } : {}),
+  };
+}
+
+export async function runMn(argv: readonly string[], io: Io): Promise<number> {
+  const args = daemonArgs('mn', argv, io);
+  if (!args) return 2;
+  const config = await load('mn', () => loadConfig(args.config, 'mn'), io);
+  if (!config) return 2;
+  const log = createLogger(args.logLevel ?? config.log.level);
+  const sa = config.securityAssociation;
+  const sas: SaConfig[] = [
+    { ...common(sa), spi: sa.spiOut, direction: 'out', homeAddress: config.homeAddress },
+    { ...common(sa), spi: sa.spiIn, direction: 'in', homeAddress: config.homeAddress },
+  ];
+  const pcap = pcapSink(args.pcap ?? config.pcap);
+  let runtime: Awaited<ReturnType<typeof startMobileNode>>;
+  try {
+    runtime = await startMobileNode({
+      // RFC 6275 §11.7.1: the first sequence number is random.
+      input: mobileNodeInput(config, randomInt(0x10000)),
+      crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociation')),
+      udp: new DgramUdpPortFactory(),
+      udpPort: config.udpPort,
+      dns: new NodeDnsPort(config.dns ? { servers: config.dns.servers } : {}),
+      links: new IpLinkMonitor(config.interfaces ? { interfaces: config.interfaces } : {}),
+      clock: systemClock,
+      log,
+      ...(pcap ? { onPacket: (_: 'in' | 'out', p: Uint8Array) => pcap.write(p) } : {}),
+    });
+  } catch (e) {
+    io.err(`dsmip6 mn: ${(e as Error).message}`);
+    pcap?.close();
+    return 1;
+  }
+  const control = await serveControl(config.control.socket, () => ({
+    role: 'mn',
+    now: Date.now(),
+    status: runtime.status() ?? null,
+    counters: runtime.counters(),
+  }));
+  return untilStopped(runtime.done, async () => {
+    await runtime.stop();
+    await control.close();
+    pcap?.close();
+  });
+}
+
+interface HaStatusDoc {
+  role: 'ha';
+  now: number;
+  bindings: {
+    homeAddress: string;
+    careOf: { address: string };
+    tunnel: string;
+    nat?: { address: string; port: number };
+    ipv4HomeAddress?: string;
+    sequence: number;
+    expiresAt: number;
+  }[];
+}
+interface MnStatusDoc {
+  role: 'mn';
+  now: number;
+  status: {
+    registration: string;
+    haName: string | null;
+    attachment: string;
+    careOf: string | null;
+    lifetimeSeconds?: number;
+    ipv4?: { status: string; address?: string };
+    natDetected: boolean | null;
+  } | null;
+}
+
+const table = (rows: string[][]): string => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+};
+
+export async function runStatus(argv: readonly string[], io: Io): Promise<number> {
+  let values: { socket?: string; json?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { socket: { type: 'string' }, json: { type: 'boolean' } },
+    }));
+  } catch (e) {
+    io.err(`dsmip6 status: ${(e as Error).message}\nusage: dsmip6 status [--socket PATH] [--json]`);
+    return 2;
+  }
+  const sockets = values.socket ? [values.socket] : ['/run/dsmip6/ha.sock', '/run/dsmip6/mn.sock'];
+  let found = 0;
+  for (const path of sockets) {
+    let doc: unknown;
+    try {
+      doc = await queryControl(path);
+    } catch (e) {
+      if (values.socket) {
+        io.err(`dsmip6 status: ${(e as Error).message}`);
+        return 1;
+      }
+      continue;
+    }
+    found++;
+    if (values.json) {
+      io.out(JSON.stringify(doc));
+      continue;
+    }
+    const d = doc as HaStatusDoc | MnStatusDoc;
+    if (d.role === 'ha') {
+      io.out(`home agent (${path}): ${d.bindings.length} binding(s)`);
+      if (d.bindings.length) {
+        io.out(
+          table([
+            ['HoA', 'IPv4 HoA', 'CoA', 'tunnel', 'NAT', 'lifetime left', 'seq'],
+            ...d.bindings.map((b) => [
+              b.homeAddress,
+              b.ipv4HomeAddress ?? '-',
+              b.careOf.address,
+              b.tunnel,
+              b.nat ? `yes ${b.nat.address}:${b.nat.port}` : 'no',
+              `${Math.max(0, Math.round((b.expiresAt - d.now) / 1000))} s`,
+              String(b.sequence),
+            ]),
+          ]),
+        );
+      }
+    } else {
+      const s = d.status;
+      io.out(`mobile node (${path}): ${s ? s.registration : 'starting'}`);
+      if (s) {
+        io.out(
+          table([
+            ['HA', 'attachment', 'CoA', 'IPv4 HoA', 'NAT', 'lifetime'],
+            [
+              s.haName ?? '-',
+              s.attachment,
+              s.careOf ?? '-',
+              s.ipv4?.address ?? s.ipv4?.status ?? '-',
+              s.natDetected === null ? '-' : s.natDetected ? 'yes' : 'no',
+              s.lifetimeSeconds !== undefined ? `${s.lifetimeSeconds} s` : '-',
+            ],
+          ]),
+        );
+      }
+    }
+  }
+  if (found === 0) {
+    io.err(
+      `dsmip6 status: no dsmip6 daemon is running (looked at ${sockets.join(', ')}; --socket PATH names another)`,
+    );
+    return 1;
+  }
+  return 0;
+}
