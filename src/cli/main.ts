@@ -5,6 +5,7 @@ import { runLab } from '../lab/cli.js';
 import { runHa, runMn, runStatus } from './daemons.js';
 import { runDecode } from './decode.js';
 import { runDemo } from './demo.js';
+import { runPackets } from './packets.js';
 import { runStatecharts } from './statecharts.js';
 import { runTestgen } from './testgen.js';
 
@@ -31,10 +32,12 @@ Commands:
   status [--socket PATH] [--json]
                               Ask a running daemon: the binding cache (HA) or the binding
                               update list (MN): HoA, IPv4 HoA, CoA, NAT, lifetime, sequence.
-  demo [--pcap FILE]          Build the signalling of a mobile node's walk (IPv6 network,
-                              public IPv4, private IPv4 behind NAT, home) with dsmip6's codec,
-                              print each packet decoded and save them as a pcap (default
-                              dsmip6-demo.pcap) for Wireshark.
+  demo [--memory] [--moves home,ipv6,ipv4,nat,home]
+                              The main job: a mobile node walks between networks while the
+                              home agent keeps it reachable; prints a table of each move.
+                              As root: the lab with the real daemons; else in memory.
+  packets [--pcap FILE]       Build the signalling of such a walk with dsmip6's codec, print
+                              each packet decoded, save them as a pcap for Wireshark.
   decode FILE [--json]        Decode every packet of a pcap file (raw IP, link type 101)
                               with dsmip6's codec; malformed packets are named, not fatal.
   testgen [--machine NAME|all] [--strategy cover|shortest|simple]
@@ -83,6 +86,8 @@ export async function run(argv: readonly string[], io: Io = stdio): Promise<numb
       return 0;
     case 'demo':
       return runDemo(rest, io);
+    case 'packets':
+      return runPackets(rest, io);
     case 'decode':
       return runDecode(rest, io);
     case 'testgen':

@@ -22,6 +22,7 @@ describe('dsmip6 command', () => {
     const help = execFileSync(process.execPath, ['bin/dsmip6.js', '--help'], { encoding: 'utf8' });
     expect(help).toContain('Usage: dsmip6 <command>');
     expect(help).toContain('demo');
+    expect(help).toContain('packets');
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect(execFileSync(process.execPath, ['bin/dsmip6.js', '--version'], { encoding: 'utf8' }).trim()).toBe(
       pkg.version,
@@ -35,9 +36,9 @@ describe('dsmip6 command', () => {
     expect(r.err).toContain('--help');
   });
 
-  it('demo writes a pcap of the walk that decode reads back without a malformed packet', async () => {
+  it('packets writes a pcap of the walk that decode reads back without a malformed packet', async () => {
     const file = join(dir, 'walk.pcap');
-    const demo = await cli('demo', '--pcap', file);
+    const demo = await cli('packets', '--pcap', file);
     expect(demo.code).toBe(0);
     expect(demo.out).toMatch(
       /BU seq=\d+ flags=AH lifetime=400s \[alt-coa 2001:db8:20::10, ipv4-hoa 0\.0\.0\.0\/32\]/,
@@ -51,9 +52,9 @@ describe('dsmip6 command', () => {
     expect(decoded.out).toContain('UDP 4191 > 61001 | IPv4 198.51.100.99 > 192.0.2.100');
   });
 
-  it('the demo pcap opens in Wireshark with no warnings and every BU answered by a BA', async () => {
+  it('the packets pcap opens in Wireshark with no warnings and every BU answered by a BA', async () => {
     const file = join(dir, 'walk-tshark.pcap');
-    expect((await cli('demo', '--pcap', file)).code).toBe(0);
+    expect((await cli('packets', '--pcap', file)).code).toBe(0);
     const pcap = parsePcap(readFileSync(file));
     if (!pcap.ok) throw new Error(pcap.error.message);
     const frames = tsharkDecode(pcap.value.records.map((r) => r.data));
@@ -90,5 +91,25 @@ describe('dsmip6 command', () => {
     const usage = await cli('decode');
     expect(usage.code).toBe(2);
     expect(usage.err).toContain('usage: dsmip6 decode');
+  });
+});
+
+describe('dsmip6 demo (the main job)', () => {
+  it('walks the mobile node over the in-memory network and prints one settled row per move', async () => {
+    const r = await cli('demo', '--memory', '--moves', 'home,ipv4,nat,ipv4');
+    expect(r.err).toBe('');
+    expect(r.out).toContain('finds its home agent by DNS');
+    const rows = r.out.split('\n').filter((l) => /^(home|ipv6|ipv4|nat)\s/.test(l));
+    expect(rows).toHaveLength(4);
+    expect(rows[1]).toMatch(/^ipv4\s+\d+ ms\s+203\.0\.113\.10\s+ip4\s+no\s+198\.51\.100\.129/);
+    expect(rows[2]).toMatch(/^nat\s+\d+ ms\s+10\.0\.0\.10\s+udp\s+yes \(203\.0\.113\.130:\d+\)/);
+    expect(r.out).toContain('every move settled.');
+    expect(r.code).toBe(0);
+  });
+
+  it('names an unknown location', async () => {
+    const r = await cli('demo', '--memory', '--moves', 'home,mars');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown location mars');
   });
 });
