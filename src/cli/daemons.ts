@@ -7,6 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 import { espMobilityCrypto } from '../actors/crypto.js';
 import { startHomeAgent } from '../actors/home-agent-runtime.js';
 import { startMobileNode } from '../actors/mobile-node-runtime.js';
@@ -16,12 +17,33 @@ import { queryControl, serveControl } from '../net/control-socket.js';
 import { NodeDnsPort } from '../net/dns.js';
 import { IpLinkMonitor } from '../net/link-monitor.js';
 import { systemClock } from '../net/ports.js';
+import { RawIpv6Port, type RawReceiveProtocol } from '../net/raw-ipv6.js';
 import { DgramUdpPortFactory } from '../net/udp.js';
 import type { SaConfig } from '../security/sa.js';
 import { SecurityAssociationDatabase } from '../security/sa.js';
 import { pcapFileHeader, pcapRecord } from '../wire/index.js';
 import { createLogger } from './logger.js';
 import type { Io } from './main.js';
+
+/**
+ * Raw IPv6 for native signalling (BUs with a Home Address option, BAs with a Type 2 routing
+ * header, plain ESP at home), which the kernel would drop without MIPv6 support. Without root
+ * or CAP_NET_RAW the daemon runs on UDP 4191 alone and says so.
+ */
+function rawIpv6(receive: RawReceiveProtocol[], log: Logger): RawIpv6Port | undefined {
+  try {
+    return new RawIpv6Port({
+      receive,
+      onError: (e) => log.warn({ event: 'raw.error', error: e.message }, e.message),
+    });
+  } catch (e) {
+    log.warn(
+      { event: 'raw.unavailable', error: (e as Error).message },
+      `${(e as Error).message}: native IPv6 signalling is off, UDP 4191 only`,
+    );
+    return undefined;
+  }
+}
 
 /** A pcap file the daemon appends every signalling packet to (link type 101, raw IP). */
 function pcapSink(
@@ -108,6 +130,8 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
       udpPort: config.udpPort,
       crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociations')),
       udp: new DgramUdpPortFactory(),
+      // BUs with a Home Address option (60) and from home as plain ESP (50).
+      ...optional('ip', rawIpv6([60, 50], log)),
       clock: systemClock,
       log,
       ...(pcap ? { onPacket: (_: 'in' | 'out', p: Uint8Array) => pcap.write(p) } : {}),
@@ -129,6 +153,9 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
     pcap?.close();
   });
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 
 function common(sa: {
   algorithm: SaConfig['algorithm'];
@@ -164,6 +191,8 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
       udpPort: config.udpPort,
       dns: new NodeDnsPort(config.dns ? { servers: config.dns.servers } : {}),
       links: new IpLinkMonitor(config.interfaces ? { interfaces: config.interfaces } : {}),
+      // BAs with a Type 2 routing header (43) and at home as plain ESP (50).
+      ...optional('ip', rawIpv6([43, 50], log)),
       clock: systemClock,
       log,
       ...(pcap ? { onPacket: (_: 'in' | 'out', p: Uint8Array) => pcap.write(p) } : {}),

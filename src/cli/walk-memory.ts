@@ -10,27 +10,21 @@ import { startHomeAgent } from '../actors/home-agent-runtime.js';
 import { startMobileNode } from '../actors/mobile-node-runtime.js';
 import { LAB_ADDRESSES as A, type LabLocation } from '../lab/addresses.js';
 import { MemoryDns, MemoryNetwork } from '../net/memory.js';
-import type { IpPacketPort } from '../net/ports.js';
+import { MemoryIpNetwork } from '../net/memory-ip.js';
 import { SecurityAssociationDatabase } from '../security/sa.js';
 import { TestClock } from '../testgen/clock.js';
 import type { WalkWorld } from './walk.js';
 
-/** Optional: in-memory native IPv6 between the HA and the MN (for the ipv6 and home moves). */
-export interface MemoryIpv6 {
-  port(host: 'ha' | 'mn'): IpPacketPort;
-  setAddresses(host: 'ha' | 'mn', addresses: string[]): void;
-}
-
 const key = new Uint8Array(20).fill(0x5a);
 
-export async function memoryWorld(ipv6?: (clock: TestClock) => MemoryIpv6): Promise<WalkWorld> {
+export async function memoryWorld(): Promise<WalkWorld> {
   const clock = new TestClock();
   const net = new MemoryNetwork({ clock });
-  const v6 = ipv6?.(clock);
+  // Native IPv6 signalling: whole packets by destination, hosts and addresses shared with `net`.
+  const v6 = new MemoryIpNetwork({ clock, addresses: net });
   net.addHost('ha', [A.ha.ipv6, A.ha.ipv4]);
   net.addHost('mn', []);
   net.addNat({ inside: A.networks.natInside.ipv4, outside: A.nat.outsideIpv4, udpTimeoutMs: 30_000 });
-  v6?.setAddresses('ha', [A.ha.ipv6]);
   const log = pino({ level: 'silent' });
   const sa = { algorithm: 'aes-gcm-16' as const, encryptionKey: key, homeAddress: A.mn.home.ipv6 };
   const ha = await startHomeAgent({
@@ -49,7 +43,8 @@ export async function memoryWorld(ipv6?: (clock: TestClock) => MemoryIpv6): Prom
       ]),
     ),
     udp: net.udp('ha'),
-    ...(v6 ? { ip: v6.port('ha') } : {}),
+    // BUs with a Home Address option (60) and, from home, plain ESP (50).
+    ip: v6.port('ha', { receive: [60, 50] }),
     clock,
     log,
   });
@@ -70,7 +65,8 @@ export async function memoryWorld(ipv6?: (clock: TestClock) => MemoryIpv6): Prom
       ]),
     ),
     udp: net.udp('mn'),
-    ...(v6 ? { ip: v6.port('mn') } : {}),
+    // BAs with a Type 2 routing header (43) and, at home, plain ESP (50).
+    ip: v6.port('mn', { receive: [43, 50] }),
     dns: new MemoryDns({
       [A.dns.haSrv]: { SRV: [{ priority: 10, weight: 10, port: 0, target: A.dns.haName }] },
       [A.dns.haName]: { AAAA: [A.ha.ipv6], A: [A.ha.ipv4] },
@@ -87,10 +83,6 @@ export async function memoryWorld(ipv6?: (clock: TestClock) => MemoryIpv6): Prom
       nat: [`${A.mn.nat.ipv4}/24`],
     };
     net.setAddresses('mn', at[where]);
-    v6?.setAddresses(
-      'mn',
-      at[where].filter((a) => a.includes(':')).map((a) => a.split('/')[0]!),
-    );
   };
   return {
     name: 'in-memory network (same actors, in-memory ports; no root needed)',

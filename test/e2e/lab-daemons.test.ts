@@ -177,3 +177,26 @@ it('moving back to the public network re-registers with a larger sequence number
   expect(binding(ha)?.sequence).toBeGreaterThan(before);
   await until('MN sees no NAT', mnStatus, (d) => d.status?.natDetected === false);
 }, 60_000);
+
+it('from the IPv6-only network: native BU with Home Address option, BA with Type 2 routing header, IPv6-in-IPv6 tunnel', async () => {
+  await ensureUp();
+  const before = binding(await haStatus())?.sequence ?? 0;
+  await labMove(prefix, 'ipv6');
+  const ha = await until('binding on the IPv6 network', haStatus, (d) => binding(d)?.tunnel === 'ip6');
+  expect(binding(ha)).toMatchObject({ careOf: { address: A.mn.ipv6.ipv6 } });
+  expect(binding(ha)?.sequence).toBeGreaterThan(before);
+  const mn = await until(
+    'MN registered via IPv6',
+    mnStatus,
+    (d) => d.status?.careOf === A.mn.ipv6.ipv6 && d.status.registration === 'registered',
+  );
+  // The IPv4 home address stays bound from an IPv6 network (RFC 5555 §2.3.1: IPv4-in-IPv6).
+  expect(mn.status?.ipv4?.address).toBe('198.51.100.129');
+}, 60_000);
+
+it('back home: deregistration (lifetime 0 from the home address) removes the binding', async () => {
+  await ensureUp();
+  await labMove(prefix, 'home');
+  await until('binding removed', haStatus, (d) => binding(d) === undefined);
+  await until('MN at home', mnStatus, (d) => d.status?.registration === 'home');
+}, 60_000);
