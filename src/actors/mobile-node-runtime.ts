@@ -28,6 +28,9 @@ import { DSMIPV6_UDP_PORT, ipv6, type MobilityPacketFields } from '../wire/index
 import type { MobilityCrypto } from './crypto.js';
 import { baReceived, bindingUpdateFor } from './messages.js';
 
+/** How long a stopping mobile node waits for its deregistration to be acknowledged. */
+export const SHUTDOWN_WAIT_MS = 2_000;
+
 export interface MnRuntimeOptions {
   readonly input: MobileNodeInput;
   readonly crypto: MobilityCrypto;
@@ -125,9 +128,11 @@ export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
     }
   };
 
+  let afterDeregistration: (() => void) | undefined;
   const onReport = (r: MobileNodeReport): void => {
     if (r.type === 'MN.STATUS') {
       status = r;
+      if (r.registration !== 'registered' && r.registration !== 'registering') afterDeregistration?.();
       log.info(
         {
           event: 'status',
@@ -233,6 +238,15 @@ export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
     done,
     async stop() {
       await o.links.stop();
+      // RFC 6275 §6.1.7: leaving deletes the binding (lifetime 0) so the HA stops tunnelling to a
+      // node that is gone. Bounded in real time: an unreachable HA must not hold the process.
+      if (status?.registration === 'registered') {
+        const deregistered = new Promise<void>((resolve) => {
+          afterDeregistration = resolve;
+        });
+        actor.send({ type: 'SHUTDOWN' });
+        await Promise.race([deregistered, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS))]);
+      }
       actor.stop();
       await udp.close();
       await o.ip?.close();

@@ -86,6 +86,8 @@ export type BindingUpdateEvent =
   | { type: 'BE'; status: number }
   /** Leave the failed state (operator or supervisor decision). */
   | { type: 'RETRY' }
+  /** The mobile node is stopping: delete the binding from where we are (lifetime 0, RFC 6275 §6.1.7). */
+  | { type: 'SHUTDOWN' }
   /** Internal: a BU should go out now, subject to the rate limit. */
   | { type: 'XMIT' };
 
@@ -145,6 +147,8 @@ export interface BindingUpdateContext {
   sentInWindow: number;
   pendingSend: boolean;
   lastFailure: { status: number; reason: string } | null;
+  /** Shutting down: BUs carry lifetime 0 from the current care-of address. */
+  leaving: boolean;
 }
 
 type BaEvent = Extract<BindingUpdateEvent, { type: 'BA' }>;
@@ -186,11 +190,12 @@ export function refreshDelayMs(grantedSeconds: number, adviceSeconds?: number): 
 /* Parameters of the effects, computed from the context when the action runs. */
 const emitBuParams = ({ context }: { context: BindingUpdateContext }): SendBindingUpdateParams => {
   const home = context.attachment === 'home';
-  const ipv4 = !home && context.ipv4.request !== null && context.ipv4.status !== 'unsupported';
+  const deleting = home || context.leaving;
+  const ipv4 = !deleting && context.ipv4.request !== null && context.ipv4.status !== 'unsupported';
   return {
     haName: context.haName,
     sequence: context.sequence,
-    lifetimeSeconds: home ? 0 : context.requestedLifetimeSeconds,
+    lifetimeSeconds: deleting ? 0 : context.requestedLifetimeSeconds,
     attachment: context.attachment ?? 'ipv6',
     careOf: home ? context.homeAddress : (context.careOf ?? context.homeAddress),
     homeAddress: context.homeAddress,
@@ -276,6 +281,8 @@ export const bindingUpdateMachine = setup({
       return {
         attachment: moved ? moved.attachment : context.attachment,
         careOf: moved ? moved.coa : context.careOf,
+        // A move after a shutdown deregistration registers again, with a real lifetime.
+        leaving: moved ? false : context.leaving,
         attempts: 0,
         backoffMs: context.haHasBinding ? INITIAL_BINDACK_TIMEOUT_MS : context.firstRegTimeoutMs,
       };
@@ -413,12 +420,21 @@ export const bindingUpdateMachine = setup({
     sentInWindow: 0,
     pendingSend: false,
     lastFailure: null,
+    leaving: false,
   }),
   states: {
     registration: {
       initial: 'idle',
       on: {
         DETACHED: { target: '.idle' },
+        SHUTDOWN: [
+          {
+            guard: 'haHasBinding',
+            target: '.deregistering',
+            actions: [assign({ leaving: true }), 'startRegistration'],
+          },
+          { target: '.home' },
+        ],
       },
       states: {
         /** No care-of address yet, or detached. */
@@ -677,6 +693,7 @@ export const bindingUpdateModel: MachineModel<typeof bindingUpdateMachine> = {
       { type: 'REFRESH' },
       { type: 'BE', status: 1 },
       { type: 'RETRY' },
+      { type: 'SHUTDOWN' },
     ];
   },
   serialize: (s) => {
@@ -688,6 +705,7 @@ export const bindingUpdateModel: MachineModel<typeof bindingUpdateMachine> = {
       c.backoffMs, // 1000 or 1500 times a power of two up to 32000: finite
       c.forceUdp,
       c.pendingSend, // (the busy rate-limit slots are in the state value)
+      c.leaving,
     ]);
   },
 };

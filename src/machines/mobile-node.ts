@@ -79,7 +79,9 @@ export type MobileNodeOutsideEvent =
   /** Binding Error from `haName` (RFC 6275 §6.1.9, §11.3.6). */
   | { type: 'BE.RECEIVED'; haName: string; status: number }
   /** Binding Refresh Request from `haName` (RFC 6275 §6.1.2, §11.7.4). */
-  | { type: 'BRR.RECEIVED'; haName: string };
+  | { type: 'BRR.RECEIVED'; haName: string }
+  /** The process is stopping: deregister from the current home agent (RFC 6275 §6.1.7). */
+  | { type: 'SHUTDOWN' };
 
 /** Effects the children ask for, wrapped by the sendParent implementations provided below. */
 export type MobileNodeEffectEvent =
@@ -482,6 +484,11 @@ export const mobileNodeMachine = mnSetup.createMachine({
                     }),
                   ),
                 },
+                SHUTDOWN: {
+                  actions: sendTo(({ context }) => bulId(context.haName ?? ''), {
+                    type: 'SHUTDOWN' as const,
+                  }),
+                },
                 // RFC 6275 §11.7.4: a Binding Refresh Request asks for a BU now.
                 'BRR.RECEIVED': {
                   guard: 'fromCurrentHa',
@@ -707,6 +714,7 @@ function modelEvents(context: MobileNodeContext): MobileNodeEvent[] {
     { type: 'BA.RECEIVED', haName: 'stale', status: 0, sequence: 0, lifetimeSeconds: 400 },
     { type: 'BE.RECEIVED', haName: ha, status: 1 },
     { type: 'BRR.RECEIVED', haName: ha },
+    { type: 'SHUTDOWN' },
     failure(MOVEMENT_ID),
     failure(DISCOVERY_ID),
     failure(bulId(ha)),

@@ -151,6 +151,15 @@ describe('mobile node and home agent over the in-memory network', () => {
     expect(status(w.mn)?.natDetected).toBe(true);
   });
 
+  it('a stopping mobile node deregisters: the HA removes the binding (RFC 6275 §6.1.7)', async () => {
+    const w = await world();
+    w.net.setAddresses('mn', ['203.0.113.10/24']);
+    await w.run(2_000);
+    expect(binding(w.ha)).toBeDefined();
+    await w.mn.stop();
+    expect(binding(w.ha)).toBeUndefined();
+  });
+
   it("a BU protected by another mobile node's SA is dropped and changes nothing (RFC 4877 §4.2)", async () => {
     const w = await world();
     w.net.setAddresses('mn', ['203.0.113.10/24']);

@@ -851,6 +851,25 @@ describe('bindingUpdate: returning home (RFC 6275 §11.5.5, §10.3.2, §6.1.7; R
     expect(t.sent.at(-1)).toMatchObject({ ipv4HomeAddress: IPV4_HOA });
   });
 
+  it('SHUTDOWN deletes the binding from the current care-of address: lifetime 0, no IPv4 option', () => {
+    const t = registered();
+    t.clock.advanceTo(1_000);
+    t.actor.send({ type: 'SHUTDOWN' });
+    expect(t.sent.at(-1)).toMatchObject({ at: 1_000, lifetimeSeconds: 0, careOf: COA_A, attachment: 'ipv6' });
+    expect(t.sent.at(-1)).not.toHaveProperty('ipv4HomeAddress');
+    t.ba(0, { lifetimeSeconds: 0 });
+    expect(t.reportsOf('BUL.DEREGISTERED')).toEqual([
+      expect.objectContaining({ haName: 'ha1', acknowledged: true }),
+    ]);
+  });
+
+  it('SHUTDOWN without a binding sends nothing', () => {
+    const t = start();
+    t.actor.send({ type: 'SHUTDOWN' });
+    t.clock.advanceTo(100_000);
+    expect(t.sent).toHaveLength(0);
+  });
+
   // RFC 6275 §11.7.3 counts the granted lifetime "beginning at the time that the Binding Update was
   // sent"; the actor layer tells the machine the BA's round trip.
   it('§11.7.3: with a round trip, refresh and expiry count from the moment the BU was sent', () => {

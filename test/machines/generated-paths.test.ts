@@ -110,8 +110,13 @@ modelTests(bindingUpdateModel, {
         for (let i = MAX_UPDATE_RATE; i < sent.length; i++) {
           expect(sent[i]!.at - sent[i - MAX_UPDATE_RATE]!.at).toBeGreaterThanOrEqual(1000);
         }
-        // A deregistration (lifetime 0) is sent only from home, from the home address (§11.5.5).
-        for (const bu of sent) expect(bu.lifetimeSeconds === 0).toBe(bu.attachment === 'home');
+        // Lifetime 0 (deletion, §6.1.7) only from home (§11.5.5) or when shutting down; from home
+        // never anything else.
+        const shutdown = ctx.received.some((e) => e.type === 'SHUTDOWN');
+        for (const bu of sent) {
+          if (bu.attachment === 'home') expect(bu.lifetimeSeconds).toBe(0);
+          else if (bu.lifetimeSeconds === 0) expect(shutdown).toBe(true);
+        }
         // F is never set with an IPv6 care-of address (RFC 5555 §3.1.3).
         for (const bu of sent) if (bu.forceUdp) expect(bu.attachment).toBe('ipv4');
         // GAVE_UP is said once per registration attempt that reaches the maximum backoff.
