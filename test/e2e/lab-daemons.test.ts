@@ -16,6 +16,9 @@ import { requireRoot } from '../support/root.js';
 const prefix = `e${process.pid % 10000}`;
 const dir = mkdtempSync(join(tmpdir(), 'dsmip6-e2e-'));
 const haSock = join(dir, 'ha.sock');
+const haPcap = join(dir, 'ha.pcap');
+const HOA2 = '2001:db8:1::200';
+const KEY2 = 'b2'.repeat(20);
 const mnSock = join(dir, 'mn.sock');
 const children: ChildProcess[] = [];
 let up = false;
@@ -49,8 +52,11 @@ function configs(): { ha: string; mn: string } {
           algorithm: 'aes-gcm-16',
           encryptionKey: KEY,
         },
+        // A second mobile node, used below to try to register the first one's home address.
+        { homeAddress: HOA2, spiIn: 0x1002, spiOut: 0x2002, algorithm: 'aes-gcm-16', encryptionKey: KEY2 },
       ],
       control: { socket: haSock },
+      pcap: haPcap,
       log: { level: 'debug' },
     }),
   );
@@ -82,6 +88,7 @@ interface MnDoc {
   counters: { baReceived: number };
 }
 interface HaDoc {
+  counters: { dropped: Record<string, number> };
   bindings: {
     homeAddress: string;
     careOf: { address: string };
@@ -199,4 +206,85 @@ it('back home: deregistration (lifetime 0 from the home address) removes the bin
   await labMove(prefix, 'home');
   await until('binding removed', haStatus, (d) => binding(d) === undefined);
   await until('MN at home', mnStatus, (d) => d.status?.registration === 'home');
+}, 60_000);
+
+it("a BU for this home address protected by another mobile node's SA is dropped and changes nothing", async () => {
+  await ensureUp();
+  const before = binding(await haStatus());
+  // From the correspondent node: a well-formed BU for the first MN's home address, inside ESP with
+  // the second MN's SA (the spoofing threat of RFC 4877 §4.2), sent to the HA's UDP port.
+  const dist = join(process.cwd(), 'dist');
+  const script = `
+    import { createSocket } from 'node:dgram';
+    import { bindingUpdateFor } from '${dist}/actors/messages.js';
+    import { seal } from '${dist}/security/esp.js';
+    import { SecurityAssociationDatabase } from '${dist}/security/sa.js';
+    import { emitIpv6, emitMobilityHeader, IpProto, ipv6, upperLayerPseudoHeader } from '${dist}/wire/index.js';
+    const sad = SecurityAssociationDatabase.from([{ spi: 0x1002, direction: 'out', algorithm: 'aes-gcm-16',
+      encryptionKey: Buffer.from('${KEY2}', 'hex'), homeAddress: '${HOA2}' }]);
+    const bu = bindingUpdateFor({ haName: 'ha', ha: { ipv6: '${A.ha.ipv6}' }, sequence: 60000, lifetimeSeconds: 400,
+      attachment: 'ipv4', careOf: '${A.cn.ipv4}', homeAddress: '${A.mn.home.ipv6}', forceUdp: false });
+    const f = { dscp: 0, ecn: 0, flowLabel: 0, hopLimit: 64, src: ipv6('${A.mn.home.ipv6}'), dst: ipv6('${A.ha.ipv6}'), extensions: [] };
+    const mh = emitMobilityHeader(bu, upperLayerPseudoHeader(f));
+    const packet = emitIpv6({ ...f, protocol: IpProto.ESP }, seal(sad.outbound('${HOA2}'), mh, IpProto.Mobility));
+    const s = createSocket('udp4');
+    s.send(packet, 4191, '${A.ha.ipv4}', (e) => { if (e) throw e; s.close(); });`;
+  const { labExec } = await import('../../src/lab/lab.js');
+  const r = await labExec(prefix, 'cn', [process.execPath, '--input-type=module', '-e', script]);
+  expect(r.stderr).toBe('');
+  const after = await until(
+    'the spoofed BU counted',
+    haStatus,
+    (d) => (d.counters.dropped['sa-mismatch'] ?? 0) >= 1,
+  );
+  expect(binding(after)).toEqual(before);
+}, 60_000);
+
+it('the home agent capture decodes in tshark with every ESP packet decrypted and its ICV verified', async () => {
+  await ensureUp();
+  const uat = (spi: number, key: string) =>
+    `uat:esp_sa:"IPv6","*","*","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","0x${key}","NULL",""`;
+  const args = [
+    '-n',
+    '-r',
+    haPcap,
+    '-T',
+    'fields',
+    '-e',
+    'esp.spi',
+    '-e',
+    'mip6.mhtype',
+    '-e',
+    'esp.icv_good',
+    '-e',
+    'esp.icv_bad',
+    '-o',
+    'esp.enable_encryption_decode:TRUE',
+    '-o',
+    'esp.enable_authentication_check:TRUE',
+    '-o',
+    'esp.do_esp_sequence_analysis:FALSE',
+    '-o',
+    uat(0x1001, KEY),
+    '-o',
+    uat(0x2001, KEY),
+    '-o',
+    uat(0x1002, KEY2),
+  ];
+  const r = spawnSync('tshark', args, { encoding: 'utf8' });
+  if (r.error) throw new Error('tshark is required: apt-get install -y tshark');
+  const rows = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
+  expect(rows.length).toBeGreaterThan(10);
+  // Every packet is ESP, decrypts to a Mobility Header (5 BU or 6 BA), and has a good ICV.
+  for (const [spi, mhtype, good, bad] of rows) {
+    expect(spi).toMatch(/^0x0000(1001|2001|1002)$/);
+    expect(['5', '6']).toContain(mhtype);
+    expect(good).toBe('1');
+    expect(bad ?? '').not.toBe('1');
+  }
+  expect(rows.some((r) => r[1] === '5')).toBe(true);
+  expect(rows.some((r) => r[1] === '6')).toBe(true);
 }, 60_000);
