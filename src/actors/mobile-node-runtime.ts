@@ -49,6 +49,8 @@ export interface MnRuntimeOptions {
 
 export interface MnCounters {
   buSent: number;
+  /** Sequence number of the last BU sent (null before the first). */
+  lastSequence: number | null;
   baReceived: number;
   dropped: Record<string, number>;
 }
@@ -62,7 +64,7 @@ export interface MnRuntime {
 
 export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
   const log = o.log.child({ actor: 'mn', hoa: o.input.homeAddress });
-  const counters: MnCounters = { buSent: 0, baReceived: 0, dropped: {} };
+  const counters: MnCounters = { buSent: 0, lastSequence: null, baReceived: 0, dropped: {} };
   const drop = (reason: string, detail: object = {}): void => {
     counters.dropped[reason] = (counters.dropped[reason] ?? 0) + 1;
     log.debug({ event: 'drop', reason, ...detail }, `dropped: ${reason}`);
@@ -102,6 +104,7 @@ export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
       haOfSequence.delete(oldest);
     }
     counters.buSent++;
+    counters.lastSequence = p.sequence;
     log.info(
       {
         event: 'bu.sent',

@@ -205,6 +205,7 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
   const control = await serveControl(config.control.socket, () => ({
     role: 'mn',
     now: Date.now(),
+    homeAddress: config.homeAddress,
     status: runtime.status() ?? null,
     counters: runtime.counters(),
   }));
@@ -231,6 +232,8 @@ interface HaStatusDoc {
 interface MnStatusDoc {
   role: 'mn';
   now: number;
+  homeAddress?: string;
+  counters?: { lastSequence: number | null };
   status: {
     registration: string;
     haName: string | null;
@@ -308,14 +311,17 @@ export async function runStatus(argv: readonly string[], io: Io): Promise<number
       if (s) {
         io.out(
           table([
-            ['HA', 'attachment', 'CoA', 'IPv4 HoA', 'NAT', 'lifetime'],
+            ['HoA', 'HA', 'state', 'attachment', 'CoA', 'IPv4 HoA', 'NAT', 'lifetime', 'seq'],
             [
+              d.homeAddress ?? '-',
               s.haName ?? '-',
+              s.registration,
               s.attachment,
               s.careOf ?? '-',
               s.ipv4?.address ?? s.ipv4?.status ?? '-',
               s.natDetected === null ? '-' : s.natDetected ? 'yes' : 'no',
               s.lifetimeSeconds !== undefined ? `${s.lifetimeSeconds} s` : '-',
+              d.counters?.lastSequence != null ? String(d.counters.lastSequence) : '-',
             ],
           ]),
         );

@@ -56,6 +56,8 @@ describe('dsmip6 status', () => {
     const server = await serveControl(path, () => ({
       role: 'mn',
       now: 0,
+      homeAddress: '2001:db8:1::100',
+      counters: { lastSequence: 52985 },
       status: {
         registration: 'registered',
         haName: 'ha.example.net',
@@ -70,7 +72,9 @@ describe('dsmip6 status', () => {
       const r = await cli('status', '--socket', path);
       expect(r.code).toBe(0);
       expect(r.out).toContain('mobile node');
-      expect(r.out).toMatch(/ha\.example\.net\s+ipv6\s+2001:db8:20::10\s+198\.51\.100\.129\s+-\s+400 s/);
+      expect(r.out).toMatch(
+        /2001:db8:1::100\s+ha\.example\.net\s+registered\s+ipv6\s+2001:db8:20::10\s+198\.51\.100\.129\s+-\s+400 s\s+52985/,
+      );
     } finally {
       await server.close();
     }
