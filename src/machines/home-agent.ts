@@ -33,13 +33,9 @@ import {
   type SendBindingAckParams,
 } from './binding-cache-entry.js';
 
-/**
- * Entry failures tolerated within RESTART_WINDOW_MS; the next one escalates. Implementation
- * choice (no RFC covers it), after Erlang/OTP's supervisor intensity/period.
- */
-export const MAX_RESTARTS = 3;
-/** The window in which failures are counted; it opens at the first one. */
-export const RESTART_WINDOW_MS = 60_000;
+import { errorText, MAX_RESTARTS, RESTART_WINDOW_MS } from './supervision.js';
+
+export { MAX_RESTARTS, RESTART_WINDOW_MS };
 /** RFC 5555 §2.5: an IPv4 Home Address option with 0.0.0.0 asks for a dynamic address. */
 export const IPV4_DYNAMIC_REQUEST = '0.0.0.0';
 /** RFC 5555 §3.2.1: Pref-len "MUST be set to zero ... in case of failure". */
@@ -335,8 +331,6 @@ const rejectedReport =
     status,
     sequence: (event as BuEvent).sequence,
   });
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const haSetup = setup({
   types: {

@@ -41,13 +41,9 @@ import {
 } from './movement.js';
 import { type NatKeepaliveReport, natKeepaliveMachine } from './nat-keepalive.js';
 
-/**
- * Restarts of children tolerated within RESTART_WINDOW_MS; the next failure escalates.
- * Implementation choice (no RFC covers it), after Erlang/OTP's supervisor intensity/period.
- */
-export const MAX_RESTARTS = 3;
-/** The window in which restarts are counted; it opens at the first restart. */
-export const RESTART_WINDOW_MS = 60_000;
+import { errorText, MAX_RESTARTS, RESTART_WINDOW_MS } from './supervision.js';
+
+export { MAX_RESTARTS, RESTART_WINDOW_MS };
 
 export interface MobileNodeInput {
   readonly homeAddress: string;
@@ -225,8 +221,6 @@ const statusParams =
     natDetected: context.natDetected,
     ...(reason ? { reason: reason({ context, event }) } : {}),
   });
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const mnSetup = setup({
   types: {
