@@ -6,7 +6,7 @@
  */
 
 import type { Logger } from 'pino';
-import { createActor } from 'xstate';
+import { createActor, type InspectionEvent } from 'xstate';
 import type { CareOf } from '../machines/binding-cache-entry.js';
 import {
   type HaSendBindingAckParams,
@@ -32,6 +32,8 @@ export interface HaRuntimeOptions {
   readonly log: Logger;
   /** Every signalling packet in and out (for --pcap); UDP ones as the inner IPv6 packet. */
   readonly onPacket?: (direction: 'in' | 'out', packet: Uint8Array) => void;
+  /** xstate's inspection observer (the live inspector's collector), given to the supervisor actor. */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 export interface Binding {
@@ -181,7 +183,7 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
         report: (_, r) => onReport(r),
       },
     }),
-    { input: o.input, clock: o.clock },
+    { input: o.input, clock: o.clock, ...(o.inspect ? { inspect: o.inspect } : {}) },
   );
   actor.subscribe({ error: (e) => resolveDone({ failed: true, reason: String(e) }) });
   actor.start();

@@ -7,7 +7,7 @@
  */
 
 import type { Logger } from 'pino';
-import { createActor } from 'xstate';
+import { createActor, type InspectionEvent } from 'xstate';
 import {
   type MnSendBindingUpdateParams,
   type MnStatus,
@@ -45,6 +45,8 @@ export interface MnRuntimeOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly onPacket?: (direction: 'in' | 'out', packet: Uint8Array) => void;
+  /** xstate's inspection observer (the live inspector's collector), given to the supervisor actor. */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 export interface MnCounters {
@@ -181,7 +183,7 @@ export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
         report: (_, r) => onReport(r),
       },
     }),
-    { input: o.input, clock: o.clock },
+    { input: o.input, clock: o.clock, ...(o.inspect ? { inspect: o.inspect } : {}) },
   );
   let natDetected: boolean | null = null;
   actor.subscribe({

@@ -13,6 +13,8 @@ import { startHomeAgent } from '../actors/home-agent-runtime.js';
 import { startMobileNode } from '../actors/mobile-node-runtime.js';
 import { homeAgentInput, mobileNodeInput } from '../config/inputs.js';
 import { ConfigFileError, loadConfig } from '../config/load.js';
+import { createInspectCollector } from '../inspect/collector.js';
+import { startInspectServer } from '../inspect/server.js';
 import { queryControl, serveControl } from '../net/control-socket.js';
 import { NodeDnsPort } from '../net/dns.js';
 import { IpLinkMonitor } from '../net/link-monitor.js';
@@ -45,6 +47,19 @@ function rawIpv6(receive: RawReceiveProtocol[], log: Logger): RawIpv6Port | unde
   }
 }
 
+/** The live inspection stream (--inspect): a collector fed by xstate's inspect observer. */
+async function inspector(args: DaemonArgs, log: Logger) {
+  if (!args.inspect) return undefined;
+  const collector = createInspectCollector();
+  const server = await startInspectServer({
+    ...args.inspect,
+    collector,
+    ...(args.inspectToken ? { token: args.inspectToken } : {}),
+  });
+  log.info({ event: 'inspect', url: server.url }, `inspection stream at ${server.url}`);
+  return { collector, server };
+}
+
 /** A pcap file the daemon appends every signalling packet to (link type 101, raw IP). */
 function pcapSink(
   file: string | undefined,
@@ -64,6 +79,17 @@ interface DaemonArgs {
   config: string;
   pcap?: string;
   logLevel?: string;
+  inspect?: { host: string; port: number };
+  inspectToken?: string;
+}
+
+/** `[host:]port` for --inspect; the host defaults to loopback. */
+export function parseInspectAddress(text: string): { host: string; port: number } {
+  const m = /^(?:\[?([^\]]+?)\]?:)?(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port < 1 || port > 65535)
+    throw new Error(`--inspect ${JSON.stringify(text)}: expected [host:]port, e.g. 8190 or 127.0.0.1:8190`);
+  return { host: m[1] ?? '127.0.0.1', port };
 }
 
 function daemonArgs(role: 'ha' | 'mn', argv: readonly string[], io: Io): DaemonArgs | undefined {
@@ -74,6 +100,8 @@ function daemonArgs(role: 'ha' | 'mn', argv: readonly string[], io: Io): DaemonA
         config: { type: 'string', short: 'c' },
         pcap: { type: 'string' },
         'log-level': { type: 'string' },
+        inspect: { type: 'string' },
+        'inspect-token': { type: 'string' },
       },
     });
     if (!values.config) throw new Error(`--config FILE is required (see examples/${role}.json)`);
@@ -81,6 +109,8 @@ function daemonArgs(role: 'ha' | 'mn', argv: readonly string[], io: Io): DaemonA
       config: values.config,
       ...(values.pcap ? { pcap: values.pcap } : {}),
       ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
+      ...(values.inspect ? { inspect: parseInspectAddress(values.inspect) } : {}),
+      ...(values['inspect-token'] ? { inspectToken: values['inspect-token'] } : {}),
     };
   } catch (e) {
     io.err(
@@ -122,6 +152,18 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
     { ...common(sa), spi: sa.spiOut, direction: 'out' as const, homeAddress: sa.homeAddress },
   ]);
   const pcap = pcapSink(args.pcap ?? config.pcap);
+  let live: Awaited<ReturnType<typeof inspector>>;
+  try {
+    live = await inspector(args, log);
+  } catch (e) {
+    io.err(`dsmip6 ha: ${(e as Error).message}`);
+    pcap?.close();
+    return 2;
+  }
+  const onPacket = (direction: 'in' | 'out', p: Uint8Array): void => {
+    pcap?.write(p);
+    live?.collector.packetBytes(direction, p);
+  };
   let runtime: Awaited<ReturnType<typeof startHomeAgent>>;
   try {
     runtime = await startHomeAgent({
@@ -134,7 +176,8 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
       ...optional('ip', rawIpv6([60, 50], log)),
       clock: systemClock,
       log,
-      ...(pcap ? { onPacket: (_: 'in' | 'out', p: Uint8Array) => pcap.write(p) } : {}),
+      onPacket,
+      ...(live ? { inspect: live.collector.observer } : {}),
     });
   } catch (e) {
     io.err(`dsmip6 ha: ${(e as Error).message}`);
@@ -150,6 +193,7 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
   return untilStopped(runtime.done, async () => {
     await runtime.stop();
     await control.close();
+    await live?.server.close();
     pcap?.close();
   });
 }
@@ -181,6 +225,18 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
     { ...common(sa), spi: sa.spiIn, direction: 'in', homeAddress: config.homeAddress },
   ];
   const pcap = pcapSink(args.pcap ?? config.pcap);
+  let live: Awaited<ReturnType<typeof inspector>>;
+  try {
+    live = await inspector(args, log);
+  } catch (e) {
+    io.err(`dsmip6 mn: ${(e as Error).message}`);
+    pcap?.close();
+    return 2;
+  }
+  const onPacket = (direction: 'in' | 'out', p: Uint8Array): void => {
+    pcap?.write(p);
+    live?.collector.packetBytes(direction, p);
+  };
   let runtime: Awaited<ReturnType<typeof startMobileNode>>;
   try {
     runtime = await startMobileNode({
@@ -195,7 +251,8 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
       ...optional('ip', rawIpv6([43, 50], log)),
       clock: systemClock,
       log,
-      ...(pcap ? { onPacket: (_: 'in' | 'out', p: Uint8Array) => pcap.write(p) } : {}),
+      onPacket,
+      ...(live ? { inspect: live.collector.observer } : {}),
     });
   } catch (e) {
     io.err(`dsmip6 mn: ${(e as Error).message}`);
@@ -212,6 +269,7 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
   return untilStopped(runtime.done, async () => {
     await runtime.stop();
     await control.close();
+    await live?.server.close();
     pcap?.close();
   });
 }

@@ -24,11 +24,14 @@ const HELP = `dsmip6 - Dual-Stack Mobile IPv6 (RFC 5555 on RFC 6275)
 Usage: dsmip6 <command> [options]
 
 Commands:
-  ha --config FILE [--pcap FILE] [--log-level L]
+  ha --config FILE [--pcap FILE] [--log-level L] [--inspect [HOST:]PORT] [--inspect-token T]
                               Run the home agent (examples/ha.json; needs root for port
                               binding on the HA's addresses and, later, raw IPv6 sockets).
-  mn --config FILE [--pcap FILE] [--log-level L]
-                              Run the mobile node (examples/mn.json).
+  mn --config FILE (same options)
+                              Run the mobile node (examples/mn.json). --inspect streams
+                              the live statechart actors and signalling packets over a
+                              WebSocket (msgpack) at ws://HOST:PORT/stream; a non-loopback
+                              HOST needs --inspect-token or DSMIP6_INSPECT_TOKEN.
   status [--socket PATH] [--json]
                               Ask a running daemon: the binding cache (HA) or the binding
                               update list (MN): HoA, IPv4 HoA, CoA, NAT, lifetime, sequence.

@@ -8,10 +8,12 @@
 
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import { espMobilityCrypto } from '../../src/actors/crypto.js';
 import { type HaRuntime, startHomeAgent } from '../../src/actors/home-agent-runtime.js';
 import { bindingUpdateFor } from '../../src/actors/messages.js';
 import { type MnRuntime, startMobileNode } from '../../src/actors/mobile-node-runtime.js';
+import { createInspectCollector } from '../../src/inspect/collector.js';
 import { MemoryDns, MemoryNetwork } from '../../src/net/memory.js';
 import { seal } from '../../src/security/esp.js';
 import { SecurityAssociationDatabase } from '../../src/security/sa.js';
@@ -44,7 +46,13 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.stop();
 });
 
-async function world(opts: { natUdpTimeoutMs?: number; natKeepaliveSeconds?: number } = {}) {
+async function world(
+  opts: {
+    natUdpTimeoutMs?: number;
+    natKeepaliveSeconds?: number;
+    inspect?: (e: InspectionEvent) => void;
+  } = {},
+) {
   const clock = new TestClock();
   const net = new MemoryNetwork({ clock });
   net.addHost('ha', [HA6, HA4]);
@@ -86,6 +94,7 @@ async function world(opts: { natUdpTimeoutMs?: number; natKeepaliveSeconds?: num
     links: net.linkMonitor('mn'),
     clock,
     log,
+    ...(opts.inspect ? { inspect: opts.inspect } : {}),
   });
   running.push(mn);
   /** Moves time on in small steps, letting in-memory deliveries (microtasks) run in between. */
@@ -149,6 +158,24 @@ describe('mobile node and home agent over the in-memory network', () => {
     expect(binding(w.ha)).toMatchObject({ careOf: { family: 4, address: '10.0.0.10' }, tunnel: 'udp' });
     expect(binding(w.ha)?.sequence).toBeGreaterThan(firstSeq);
     expect(status(w.mn)?.natDetected).toBe(true);
+  });
+
+  it('the live inspector sees the supervisor and its children by systemId', async () => {
+    const collector = createInspectCollector();
+    const w = await world({ inspect: collector.observer });
+    w.net.setAddresses('mn', ['203.0.113.10/24']);
+    await w.run(2_000);
+    const systemIds = collector.actors().map((a) => a.systemId);
+    expect(systemIds).toEqual(
+      expect.arrayContaining([
+        'mn/discovery',
+        'mn/movement',
+        'mn/bul/ha.example.net',
+        'mn/keepalive/ha.example.net',
+      ]),
+    );
+    const bul = collector.actors().find((a) => a.systemId === 'mn/bul/ha.example.net');
+    expect(collector.snapshot(bul?.id ?? '')?.value).toMatchObject({ registration: { bound: 'registered' } });
   });
 
   it('a stopping mobile node deregisters: the HA removes the binding (RFC 6275 §6.1.7)', async () => {

@@ -117,3 +117,13 @@ describe('dsmip6 ha / mn with a bad config', () => {
     expect(missing.err).toContain('--config FILE is required');
   });
 });
+
+describe('--inspect address', () => {
+  it('takes a port or host:port, loopback by default, and names a bad one', async () => {
+    const { parseInspectAddress } = await import('../../src/cli/daemons.js');
+    expect(parseInspectAddress('8190')).toEqual({ host: '127.0.0.1', port: 8190 });
+    expect(parseInspectAddress('0.0.0.0:8190')).toEqual({ host: '0.0.0.0', port: 8190 });
+    expect(parseInspectAddress('[::1]:8190')).toEqual({ host: '::1', port: 8190 });
+    expect(() => parseInspectAddress('99999')).toThrow('expected [host:]port');
+  });
+});
