@@ -5,6 +5,7 @@
  */
 
 import pino from 'pino';
+import type { InspectionEvent } from 'xstate';
 import { espMobilityCrypto } from '../actors/crypto.js';
 import { startHomeAgent } from '../actors/home-agent-runtime.js';
 import { startMobileNode } from '../actors/mobile-node-runtime.js';
@@ -17,7 +18,19 @@ import type { WalkWorld } from './walk.js';
 
 const key = new Uint8Array(20).fill(0x5a);
 
-export async function memoryWorld(): Promise<WalkWorld> {
+/** Optional live inspection of both daemons' actors and packets (the collector of src/inspect). */
+export interface MemoryWorldOptions {
+  readonly inspect?: {
+    readonly observer: (event: InspectionEvent) => void;
+    readonly packetBytes: (direction: 'in' | 'out', bytes: Uint8Array) => void;
+  };
+}
+
+export async function memoryWorld(options: MemoryWorldOptions = {}): Promise<WalkWorld> {
+  const live = options.inspect;
+  const inspection = live
+    ? { inspect: live.observer, onPacket: (d: 'in' | 'out', p: Uint8Array) => live.packetBytes(d, p) }
+    : {};
   const clock = new TestClock();
   const net = new MemoryNetwork({ clock });
   // Native IPv6 signalling: whole packets by destination, hosts and addresses shared with `net`.
@@ -47,6 +60,7 @@ export async function memoryWorld(): Promise<WalkWorld> {
     ip: v6.port('ha', { receive: [60, 50] }),
     clock,
     log,
+    ...inspection,
   });
   const mn = await startMobileNode({
     input: {
@@ -74,6 +88,7 @@ export async function memoryWorld(): Promise<WalkWorld> {
     links: net.linkMonitor('mn'),
     clock,
     log,
+    ...inspection,
   });
   const placeMn = (where: LabLocation): void => {
     const at: Record<LabLocation, string[]> = {
