@@ -5,6 +5,7 @@ import { runLab } from '../lab/cli.js';
 import { runHa, runMn, runStatus } from './daemons.js';
 import { runDecode } from './decode.js';
 import { runDemo } from './demo.js';
+import { runInspect } from './inspect.js';
 import { runPackets } from './packets.js';
 import { runStatecharts } from './statecharts.js';
 import { runTestgen } from './testgen.js';
@@ -32,6 +33,9 @@ Commands:
                               the live statechart actors and signalling packets over a
                               WebSocket (msgpack) at ws://HOST:PORT/stream; a non-loopback
                               HOST needs --inspect-token or DSMIP6_INSPECT_TOKEN.
+  inspect --record FILE [--url WS] [--token T]
+                              Store a daemon's inspection stream to FILE; the inspector page
+                              replays it at any speed.
   status [--socket PATH] [--json]
                               Ask a running daemon: the binding cache (HA) or the binding
                               update list (MN): HoA, IPv4 HoA, CoA, NAT, lifetime, sequence.
@@ -103,6 +107,8 @@ export async function run(argv: readonly string[], io: Io = stdio): Promise<numb
       return runMn(rest, io);
     case 'status':
       return runStatus(rest, io);
+    case 'inspect':
+      return runInspect(rest, io);
     case 'lab':
       return runLab(rest, io);
     default:
