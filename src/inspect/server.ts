@@ -12,14 +12,25 @@
  *
  * The stream is read-only; whatever clients send is ignored. A non-loopback bind needs a token,
  * which clients present as `?token=` or `Authorization: Bearer`.
+ *
+ * Unless `ui: false`, the same server serves the browser inspector (static files in
+ * src/inspect/ui/, no build step): `/` and `/ui/*`, msgpackr's browser build at
+ * `/vendor/msgpackr.js`, and every registered machine's statechart at `/machines.json`.
  */
 
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname, extname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { Packr } from 'msgpackr';
 import { WebSocket, WebSocketServer } from 'ws';
+import { machineModels } from '../testgen/registry.js';
+import { statechartJson } from '../testgen/statechart.js';
 import {
   type CollectorRecord,
   INSPECT_PROTOCOL_VERSION,
@@ -59,6 +70,8 @@ export interface InspectServerOptions {
   highWaterBytes?: number;
   /** Environment to read the token from (default process.env). */
   env?: Record<string, string | undefined>;
+  /** Serve the browser UI at `/` (default true); false leaves a plain-text page there. */
+  ui?: boolean;
 }
 
 export interface InspectServer {
@@ -272,9 +285,68 @@ function reject(socket: Duplex, status: number, text: string): void {
 
 const INDEX_TEXT = `dsmip6 inspector
 
-The live statechart inspector UI comes in a later release.
+The browser UI is turned off on this server.
 The record stream (msgpack, one record per WebSocket binary message) is at ${STREAM_PATH}.
 `;
+
+/** The UI's static files: next to this module (src/) or, when running from dist/, back in src/. */
+function findUiDir(): string | undefined {
+  for (const rel of ['./ui/', '../../src/inspect/ui/']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(join(dir, 'index.html'))) return dir;
+  }
+  return undefined;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/** Path → file for every static file the UI needs; built once per server. */
+function uiRoutes(): Map<string, string> {
+  const routes = new Map<string, string>();
+  const dir = findUiDir();
+  if (dir !== undefined) {
+    routes.set('/', join(dir, 'index.html'));
+    for (const f of ['index.html', 'app.js', 'active.js', 'style.css']) routes.set(`/ui/${f}`, join(dir, f));
+  }
+  try {
+    // The package exports no subpaths; its require entry is dist/node.cjs, next to the UMD
+    // browser build dist/index.js (a classic script that sets the global `msgpackr`).
+    const main = createRequire(import.meta.url).resolve('msgpackr');
+    routes.set('/vendor/msgpackr.js', join(dirname(main), 'index.js'));
+  } catch {
+    // Not installed where expected: the page reports it cannot decode.
+  }
+  return routes;
+}
+
+let machinesJson: string | undefined;
+function allStatecharts(): string {
+  machinesJson ??= JSON.stringify(
+    Object.fromEntries(machineModels.map((m) => [m.machine.id, statechartJson(m.machine)])),
+  );
+  return machinesJson;
+}
+
+function serveFile(res: ServerResponse, file: string, head: boolean): void {
+  readFile(file).then(
+    (body) => {
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-length': body.length,
+        'cache-control': 'no-cache',
+      });
+      res.end(head ? undefined : body);
+    },
+    () => {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+    },
+  );
+}
 
 export async function startInspectServer(options: InspectServerOptions): Promise<InspectServer> {
   const host = options.host ?? '127.0.0.1';
@@ -287,11 +359,20 @@ export async function startInspectServer(options: InspectServerOptions): Promise
   const limit = Math.max(1, options.queueLimit ?? DEFAULT_CLIENT_QUEUE);
   const highWater = Math.max(1, options.highWaterBytes ?? DEFAULT_HIGH_WATER);
   const collector = options.collector;
+  const ui = options.ui ?? true;
+  const routes = ui ? uiRoutes() : new Map<string, string>();
+  const machines = ui ? allStatecharts() : '';
 
   const http: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const file = routes.get(path);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    } else if (file !== undefined) {
+      serveFile(res, file, req.method === 'HEAD');
+    } else if (ui && path === '/machines.json') {
+      res.writeHead(200, { 'content-type': CONTENT_TYPES['.json']!, 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : machines);
     } else if (path === '/') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(INDEX_TEXT);
     } else if (path === STREAM_PATH) {

@@ -243,14 +243,14 @@ describe('inspect server', () => {
     expect(await upgradeStatus(`${fromEnv.url}?token=e`)).toBe(101);
   });
 
-  it('serves a plain-text page at / (the UI comes later)', async () => {
-    const { server } = await serve();
+  it('serves a plain-text page at / without the UI', async () => {
+    const { server } = await serve({ ui: false });
     const base = `http://127.0.0.1:${server.port}`;
     const res = await fetch(`${base}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toMatch(/later release/);
+    expect(text).toMatch(/UI is turned off/);
     expect(text).toContain('/stream');
     expect((await fetch(`${base}/stream`)).status).toBe(426);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
