@@ -52,7 +52,7 @@ async function inspector(args: DaemonArgs, log: Logger) {
   if (!args.inspect) return undefined;
   const collector = createInspectCollector();
   const server = await startInspectServer({
-    ...args.inspect,
+    ...('path' in args.inspect ? { path: args.inspect.path, port: 0 } : args.inspect),
     collector,
     ...(args.inspectToken ? { token: args.inspectToken } : {}),
   });
@@ -79,8 +79,14 @@ interface DaemonArgs {
   config: string;
   pcap?: string;
   logLevel?: string;
-  inspect?: { host: string; port: number };
+  inspect?: { host: string; port: number } | { path: string };
   inspectToken?: string;
+}
+
+/** `unix:PATH` for --inspect: a Unix socket (see startInspectServer's `path`). */
+export function parseInspectTarget(text: string): { host: string; port: number } | { path: string } {
+  if (text.startsWith('unix:') && text.length > 5) return { path: text.slice(5) };
+  return parseInspectAddress(text);
 }
 
 /** `[host:]port` for --inspect; the host defaults to loopback. */
@@ -109,7 +115,7 @@ function daemonArgs(role: 'ha' | 'mn', argv: readonly string[], io: Io): DaemonA
       config: values.config,
       ...(values.pcap ? { pcap: values.pcap } : {}),
       ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
-      ...(values.inspect ? { inspect: parseInspectAddress(values.inspect) } : {}),
+      ...(values.inspect ? { inspect: parseInspectTarget(values.inspect) } : {}),
       ...(values['inspect-token'] ? { inspectToken: values['inspect-token'] } : {}),
     };
   } catch (e) {

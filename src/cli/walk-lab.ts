@@ -33,15 +33,19 @@ interface HaDoc {
   }[];
 }
 
+/** The lab world, plus the MN daemon's inspector socket (a file, reachable from the host). */
+export type LabWorld = WalkWorld & { readonly mnInspectSocket: string };
+
 export async function labWorld(opts: {
   prefix: string;
   natUdpTimeout: number;
   haRefresh: number;
   bin: string;
-}): Promise<WalkWorld> {
+}): Promise<LabWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'dsmip6-walk-'));
   const haSock = join(dir, 'ha.sock');
   const mnSock = join(dir, 'mn.sock');
+  const mnInspect = join(dir, 'mn.inspect.sock');
   const children: ChildProcess[] = [];
   const close = async (): Promise<void> => {
     for (const c of children) c.kill('SIGTERM');
@@ -97,7 +101,8 @@ export async function labWorld(opts: {
       ['ha', ha],
       ['mn', mn],
     ] as const) {
-      const c = labSpawn(opts.prefix, node, [process.execPath, opts.bin, node, '--config', file]);
+      const extra = node === 'mn' ? ['--inspect', `unix:${mnInspect}`] : [];
+      const c = labSpawn(opts.prefix, node, [process.execPath, opts.bin, node, '--config', file, ...extra]);
       c.stdout?.resume();
       c.stderr?.resume();
       children.push(c);
@@ -114,6 +119,7 @@ export async function labWorld(opts: {
     }
   };
   return {
+    mnInspectSocket: mnInspect,
     name: 'lab (network namespaces, real daemons)',
     move: (where) => labMove(opts.prefix, where),
     async mn(): Promise<WalkStatus | undefined> {

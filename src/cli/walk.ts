@@ -31,6 +31,8 @@ export interface WalkWorld {
   wait(ms: number): Promise<void>;
   /** The world's clock, for measuring registration time. */
   now(): number;
+  /** Called before each move, outside the measured time (pacing for a person watching). */
+  pause?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export async function walk(
 ): Promise<WalkRow[]> {
   const rows: WalkRow[] = [];
   for (const where of moves) {
+    await world.pause?.();
     const before = (await world.binding())?.sequence;
     const start = world.now();
     await world.move(where);

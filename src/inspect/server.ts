@@ -19,7 +19,7 @@
  */
 
 import { timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -72,6 +72,11 @@ export interface InspectServerOptions {
   env?: Record<string, string | undefined>;
   /** Serve the browser UI at `/` (default true); false leaves a plain-text page there. */
   ui?: boolean;
+  /**
+   * Listen on a Unix socket instead of host:port (a daemon inside a network namespace: the
+   * socket file is reachable from the host's namespace, where a proxy can serve it).
+   */
+  path?: string;
 }
 
 export interface InspectServer {
@@ -352,7 +357,8 @@ export async function startInspectServer(options: InspectServerOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const env = options.env ?? process.env;
   const token = options.token ?? env[TOKEN_ENV] ?? undefined;
-  const needsToken = !isLoopback(host) || options.requireToken === true;
+  // A Unix socket is local by construction: only who can reach the file can connect.
+  const needsToken = options.path === undefined && (!isLoopback(host) || options.requireToken === true);
   if (needsToken && !token) {
     throw new Error(`inspect: binding to ${host} needs --inspect-token or ${TOKEN_ENV}`);
   }
@@ -425,18 +431,27 @@ export async function startInspectServer(options: InspectServerOptions): Promise
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port, host, () => {
+    const listening = () => {
       http.off('error', reject);
       resolve();
-    });
+    };
+    if (options.path !== undefined) {
+      rmSync(options.path, { force: true });
+      http.listen(options.path, listening);
+    } else {
+      http.listen(options.port, host, listening);
+    }
   });
-  const port = (http.address() as AddressInfo).port;
+  const port = options.path !== undefined ? 0 : (http.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   return {
     host,
     port,
-    url: `ws://${urlHost}:${port}${STREAM_PATH}`,
+    url:
+      options.path !== undefined
+        ? `ws+unix:${options.path}:${STREAM_PATH}`
+        : `ws://${urlHost}:${port}${STREAM_PATH}`,
     clients: () => clients.size,
     stats: () => [...clients.values()].map((c) => c.stats()),
     close: async () => {

@@ -17,6 +17,7 @@ const prefix = `e${process.pid % 10000}`;
 const dir = mkdtempSync(join(tmpdir(), 'dsmip6-e2e-'));
 const haSock = join(dir, 'ha.sock');
 const haPcap = join(dir, 'ha.pcap');
+const mnInspect = join(dir, 'mn.inspect.sock');
 const HOA2 = '2001:db8:1::200';
 const KEY2 = 'b2'.repeat(20);
 const mnSock = join(dir, 'mn.sock');
@@ -126,7 +127,8 @@ const haStatus = () => queryControl(haSock) as Promise<HaDoc>;
 const binding = (d: HaDoc) => d.bindings.find((b) => b.homeAddress === A.mn.home.ipv6);
 
 function daemon(node: 'ha' | 'mn', file: string): void {
-  const c = labSpawn(prefix, node, [process.execPath, 'bin/dsmip6.js', node, '--config', file]);
+  const extra = node === 'mn' ? ['--inspect', `unix:${mnInspect}`] : [];
+  const c = labSpawn(prefix, node, [process.execPath, 'bin/dsmip6.js', node, '--config', file, ...extra]);
   c.stderr?.on('data', () => {});
   c.stdout?.on('data', () => {});
   children.push(c);
@@ -288,3 +290,25 @@ it('the home agent capture decodes in tshark with every ESP packet decrypted and
   expect(rows.some((r) => r[1] === '5')).toBe(true);
   expect(rows.some((r) => r[1] === '6')).toBe(true);
 }, 60_000);
+
+it("the mobile node's live inspection stream shows its actors by systemId (over a Unix socket out of the namespace)", async () => {
+  await ensureUp();
+  const { default: WebSocket } = await import('ws');
+  const { decodeRecord } = await import('../../src/inspect/server.js');
+  const records = await new Promise<{ kind: string; systemId?: string }[]>((resolve, reject) => {
+    const got: { kind: string; systemId?: string }[] = [];
+    const ws = new WebSocket(`ws+unix:${mnInspect}:/stream`);
+    const timer = setTimeout(() => {
+      ws.close();
+      resolve(got);
+    }, 1_000);
+    ws.on('message', (d: Buffer) => got.push(decodeRecord(d) as { kind: string; systemId?: string }));
+    ws.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  expect(records[0]?.kind).toBe('hello');
+  const ids = records.filter((r) => r.kind === 'actor').map((r) => r.systemId);
+  expect(ids).toEqual(expect.arrayContaining(['mn/movement', 'mn/discovery', 'mn/bul/ha.example.net']));
+}, 30_000);
