@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import { espMobilityCrypto } from '../actors/crypto.js';
 import { startHomeAgent } from '../actors/home-agent-runtime.js';
 import { startMobileNode } from '../actors/mobile-node-runtime.js';
@@ -147,54 +148,67 @@ async function untilStopped(done: Promise<{ failed: boolean }>, stop: () => Prom
   return how === 'signal' ? 0 : how.failed ? 1 : 0;
 }
 
-export async function runHa(argv: readonly string[], io: Io): Promise<number> {
-  const args = daemonArgs('ha', argv, io);
-  if (!args) return 2;
-  const config = await load('ha', () => loadConfig(args.config, 'ha'), io);
-  if (!config) return 2;
+/** What both daemons need from their config besides the runtime's own options. */
+interface DaemonBasics {
+  readonly log: { readonly level: string };
+  readonly pcap?: string;
+  readonly control: { readonly socket: string };
+}
+
+/** The shared hooks a runtime is started with. */
+interface DaemonHooks {
+  readonly log: Logger;
+  readonly onPacket: (direction: 'in' | 'out', packet: Uint8Array) => void;
+  readonly inspect?: (event: InspectionEvent) => void;
+}
+
+interface Runtime {
+  readonly done: Promise<{ failed: boolean }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs one daemon: logger, pcap, inspector, the runtime, the control socket, then waits for a
+ * signal or the runtime's end and takes everything down in reverse order.
+ */
+async function serve<R extends Runtime>(
+  role: 'ha' | 'mn',
+  args: DaemonArgs,
+  config: DaemonBasics,
+  io: Io,
+  start: (hooks: DaemonHooks) => Promise<R>,
+  status: (runtime: R) => object,
+): Promise<number> {
   const log = createLogger(args.logLevel ?? config.log.level);
-  const sas: SaConfig[] = config.securityAssociations.flatMap((sa) => [
-    { ...common(sa), spi: sa.spiIn, direction: 'in' as const, homeAddress: sa.homeAddress },
-    { ...common(sa), spi: sa.spiOut, direction: 'out' as const, homeAddress: sa.homeAddress },
-  ]);
   const pcap = pcapSink(args.pcap ?? config.pcap);
   let live: Awaited<ReturnType<typeof inspector>>;
   try {
     live = await inspector(args, log);
   } catch (e) {
-    io.err(`dsmip6 ha: ${(e as Error).message}`);
+    io.err(`dsmip6 ${role}: ${(e as Error).message}`);
     pcap?.close();
     return 2;
   }
-  const onPacket = (direction: 'in' | 'out', p: Uint8Array): void => {
-    pcap?.write(p);
-    live?.collector.packetBytes(direction, p);
-  };
-  let runtime: Awaited<ReturnType<typeof startHomeAgent>>;
+  let runtime: R;
   try {
-    runtime = await startHomeAgent({
-      input: homeAgentInput(config),
-      addresses: config.addresses,
-      udpPort: config.udpPort,
-      crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociations')),
-      udp: new DgramUdpPortFactory(),
-      // BUs with a Home Address option (60) and from home as plain ESP (50).
-      ...optional('ip', rawIpv6([60, 50], log)),
-      clock: systemClock,
+    runtime = await start({
       log,
-      onPacket,
+      onPacket: (direction, p) => {
+        pcap?.write(p);
+        live?.collector.packetBytes(direction, p);
+      },
       ...(live ? { inspect: live.collector.observer } : {}),
     });
   } catch (e) {
-    io.err(`dsmip6 ha: ${(e as Error).message}`);
+    io.err(`dsmip6 ${role}: ${(e as Error).message}`);
+    await live?.server.close();
     pcap?.close();
     return 1;
   }
   const control = await serveControl(config.control.socket, () => ({
-    role: 'ha',
+    role,
     now: Date.now(),
-    bindings: runtime.bindings(),
-    counters: runtime.counters(),
+    ...status(runtime),
   }));
   return untilStopped(runtime.done, async () => {
     await runtime.stop();
@@ -202,6 +216,36 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
     await live?.server.close();
     pcap?.close();
   });
+}
+
+export async function runHa(argv: readonly string[], io: Io): Promise<number> {
+  const args = daemonArgs('ha', argv, io);
+  if (!args) return 2;
+  const config = await load('ha', () => loadConfig(args.config, 'ha'), io);
+  if (!config) return 2;
+  const sas: SaConfig[] = config.securityAssociations.flatMap((sa) => [
+    { ...common(sa), spi: sa.spiIn, direction: 'in' as const, homeAddress: sa.homeAddress },
+    { ...common(sa), spi: sa.spiOut, direction: 'out' as const, homeAddress: sa.homeAddress },
+  ]);
+  return serve(
+    'ha',
+    args,
+    config,
+    io,
+    (hooks) =>
+      startHomeAgent({
+        ...hooks,
+        input: homeAgentInput(config),
+        addresses: config.addresses,
+        udpPort: config.udpPort,
+        crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociations')),
+        udp: new DgramUdpPortFactory(),
+        // BUs with a Home Address option (60) and from home as plain ESP (50).
+        ...optional('ip', rawIpv6([60, 50], hooks.log)),
+        clock: systemClock,
+      }),
+    (runtime) => ({ bindings: runtime.bindings(), counters: runtime.counters() }),
+  );
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
@@ -224,60 +268,36 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
   if (!args) return 2;
   const config = await load('mn', () => loadConfig(args.config, 'mn'), io);
   if (!config) return 2;
-  const log = createLogger(args.logLevel ?? config.log.level);
   const sa = config.securityAssociation;
   const sas: SaConfig[] = [
     { ...common(sa), spi: sa.spiOut, direction: 'out', homeAddress: config.homeAddress },
     { ...common(sa), spi: sa.spiIn, direction: 'in', homeAddress: config.homeAddress },
   ];
-  const pcap = pcapSink(args.pcap ?? config.pcap);
-  let live: Awaited<ReturnType<typeof inspector>>;
-  try {
-    live = await inspector(args, log);
-  } catch (e) {
-    io.err(`dsmip6 mn: ${(e as Error).message}`);
-    pcap?.close();
-    return 2;
-  }
-  const onPacket = (direction: 'in' | 'out', p: Uint8Array): void => {
-    pcap?.write(p);
-    live?.collector.packetBytes(direction, p);
-  };
-  let runtime: Awaited<ReturnType<typeof startMobileNode>>;
-  try {
-    runtime = await startMobileNode({
-      // RFC 6275 §11.7.1: the first sequence number is random.
-      input: mobileNodeInput(config, randomInt(0x10000)),
-      crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociation')),
-      udp: new DgramUdpPortFactory(),
-      udpPort: config.udpPort,
-      dns: new NodeDnsPort(config.dns ? { servers: config.dns.servers } : {}),
-      links: new IpLinkMonitor(config.interfaces ? { interfaces: config.interfaces } : {}),
-      // BAs with a Type 2 routing header (43) and at home as plain ESP (50).
-      ...optional('ip', rawIpv6([43, 50], log)),
-      clock: systemClock,
-      log,
-      onPacket,
-      ...(live ? { inspect: live.collector.observer } : {}),
-    });
-  } catch (e) {
-    io.err(`dsmip6 mn: ${(e as Error).message}`);
-    pcap?.close();
-    return 1;
-  }
-  const control = await serveControl(config.control.socket, () => ({
-    role: 'mn',
-    now: Date.now(),
-    homeAddress: config.homeAddress,
-    status: runtime.status() ?? null,
-    counters: runtime.counters(),
-  }));
-  return untilStopped(runtime.done, async () => {
-    await runtime.stop();
-    await control.close();
-    await live?.server.close();
-    pcap?.close();
-  });
+  return serve(
+    'mn',
+    args,
+    config,
+    io,
+    (hooks) =>
+      startMobileNode({
+        ...hooks,
+        // RFC 6275 §11.7.1: the first sequence number is random.
+        input: mobileNodeInput(config, randomInt(0x10000)),
+        crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociation')),
+        udp: new DgramUdpPortFactory(),
+        udpPort: config.udpPort,
+        dns: new NodeDnsPort(config.dns ? { servers: config.dns.servers } : {}),
+        links: new IpLinkMonitor(config.interfaces ? { interfaces: config.interfaces } : {}),
+        // BAs with a Type 2 routing header (43) and at home as plain ESP (50).
+        ...optional('ip', rawIpv6([43, 50], hooks.log)),
+        clock: systemClock,
+      }),
+    (runtime) => ({
+      homeAddress: config.homeAddress,
+      status: runtime.status() ?? null,
+      counters: runtime.counters(),
+    }),
+  );
 }
 
 interface HaStatusDoc {
