@@ -34,6 +34,11 @@ export interface HaRuntimeOptions {
   readonly onPacket?: (direction: 'in' | 'out', packet: Uint8Array) => void;
   /** xstate's inspection observer (the live inspector's collector), given to the supervisor actor. */
   readonly inspect?: (event: InspectionEvent) => void;
+  /**
+   * Every change to the binding cache as the data plane needs it: the binding when it is
+   * registered or refreshed, `undefined` when it is deleted (expired, deregistered, replaced).
+   */
+  readonly onBinding?: (homeAddress: string, binding: Binding | undefined) => void;
 }
 
 export interface Binding {
@@ -126,7 +131,7 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
     switch (r.type) {
       case 'HA.BINDING':
         if (r.status === 'registered') {
-          bindings.set(r.homeAddress, {
+          const binding: Binding = {
             homeAddress: r.homeAddress,
             careOf: r.careOf,
             tunnel: r.tunnel,
@@ -135,7 +140,9 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
             lifetimeSeconds: r.lifetimeSeconds,
             sequence: r.sequence,
             expiresAt: o.clock.now() + r.lifetimeSeconds * 1000,
-          });
+          };
+          bindings.set(r.homeAddress, binding);
+          o.onBinding?.(r.homeAddress, binding);
           log.info(
             {
               event: 'binding',
@@ -148,6 +155,7 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
           );
         } else {
           bindings.delete(r.homeAddress);
+          o.onBinding?.(r.homeAddress, undefined);
           log.info(
             { event: 'binding.removed', hoa: r.homeAddress, reason: r.reason },
             `binding ${r.homeAddress} ${r.reason}`,
