@@ -6,17 +6,14 @@
  */
 
 import type { Logger } from 'pino';
-import { createActor, type InspectionEvent } from 'xstate';
+import type { InspectionEvent } from 'xstate';
 import type { CareOf } from '../machines/binding-cache-entry.js';
-import {
-  type HaSendBindingAckParams,
-  type HomeAgentInput,
-  type HomeAgentReport,
-  homeAgentMachine,
-} from '../machines/home-agent.js';
+import type { HaSendBindingAckParams, HomeAgentInput, HomeAgentReport } from '../machines/home-agent.js';
 import type { Clock, Datagram, IpPacketPort, UdpPort, UdpPortFactory } from '../net/ports.js';
-import { ipv6, type MobilityPacketFields } from '../wire/index.js';
+import { isSignalling } from '../dataplane/packet.js';
+import { ipv6, ipv6TextToBytes, type MobilityPacketFields } from '../wire/index.js';
 import type { MobilityCrypto } from './crypto.js';
+import { createHomeAgentCore } from './home-agent-core.js';
 import { bindingAckFor, buReceived } from './messages.js';
 
 export interface HaRuntimeOptions {
@@ -39,6 +36,8 @@ export interface HaRuntimeOptions {
    * registered or refreshed, `undefined` when it is deleted (expired, deregistered, replaced).
    */
   readonly onBinding?: (homeAddress: string, binding: Binding | undefined) => void;
+  /** UDP-encapsulated data (not signalling) arriving on port 4191: the data plane's, when there is one. */
+  readonly onTunnelData?: (datagram: Datagram) => void;
 }
 
 export interface Binding {
@@ -46,6 +45,8 @@ export interface Binding {
   readonly careOf: CareOf;
   readonly tunnel: string;
   readonly nat?: { address: string; port: number };
+  /** Where UDP-tunnelled data goes (the NAT's mapping, or the MN itself with F): tunnel 'udp' only. */
+  readonly udpEndpoint?: { address: string; port: number };
   readonly ipv4HomeAddress?: string;
   readonly lifetimeSeconds: number;
   readonly sequence: number;
@@ -136,6 +137,7 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
             careOf: r.careOf,
             tunnel: r.tunnel,
             ...(r.nat ? { nat: r.nat } : {}),
+            ...(r.udpEndpoint ? { udpEndpoint: r.udpEndpoint } : {}),
             ...(r.ipv4HomeAddress ? { ipv4HomeAddress: r.ipv4HomeAddress } : {}),
             lifetimeSeconds: r.lifetimeSeconds,
             sequence: r.sequence,
@@ -184,15 +186,15 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
     }
   };
 
-  const actor = createActor(
-    homeAgentMachine.provide({
-      actions: {
-        sendBindingAck: (_, p) => sendBindingAck(p),
-        report: (_, r) => onReport(r),
-      },
-    }),
-    { input: o.input, clock: o.clock, ...(o.inspect ? { inspect: o.inspect } : {}) },
-  );
+  // The supervisor and its binding cache (entries as snapshots, one timer queue: bench/README.md).
+  const core = createHomeAgentCore({
+    input: o.input,
+    clock: o.clock,
+    sendBindingAck,
+    report: onReport,
+    ...(o.inspect ? { inspect: o.inspect } : {}),
+  });
+  const actor = core.actor;
   actor.subscribe({ error: (e) => resolveDone({ failed: true, reason: String(e) }) });
   actor.start();
 
@@ -219,16 +221,17 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
       ...(from ? { udp: { address: from.address, port: from.port } } : {}),
     });
     log.debug({ event: 'bu.received', hoa: event.homeAddress, sequence: event.sequence }, 'BU received');
-    actor.send(event);
+    core.send(event);
   };
 
   if (o.addresses.ipv4) {
     udp = await o.udp.bind(4, o.addresses.ipv4, o.udpPort);
+    const haIpv6 = ipv6TextToBytes(o.addresses.ipv6) ?? new Uint8Array(16);
     udp.onMessage((d) => {
-      const version = d.data.length ? d.data[0]! >> 4 : 0;
-      // RFC 5555 §4.1: the version nibble after the UDP header tells IPv6 (signalling) from IPv4 data.
-      if (version === 6) receive(d.data, d);
-      else drop(version === 4 ? 'ipv4-data-without-data-plane' : 'bad-inner-version');
+      // RFC 5555 §4.1: the packet after the UDP header is signalling (IPv6/ESP to the HA) or data.
+      if (isSignalling(d.data, haIpv6)) receive(d.data, d);
+      else if (o.onTunnelData) o.onTunnelData(d);
+      else drop(d.data.length && d.data[0]! >> 4 === 4 ? 'ipv4-data-without-data-plane' : 'data-without-data-plane');
     });
   }
   o.ip?.onPacket((p) => receive(p));
@@ -242,7 +245,7 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
     counters: () => counters,
     done,
     async stop() {
-      actor.stop();
+      core.stop();
       await udp?.close();
       await o.ip?.close();
       resolveDone({ failed: false });

@@ -1,8 +1,10 @@
 /**
  * The home agent supervisor (architecture.md "Actor tree"): the registrar that checks every Binding
- * Update before any binding cache entry sees it, the IPv4 home address pool, and one binding cache
- * entry actor per IPv6 home address (`ha/bce/<HoA>`), spawned by the first BU for that address and
- * stopped when the entry is deleted.
+ * Update before any binding cache entry sees it, and the IPv4 home address pool. The binding cache
+ * entries themselves (`ha/bce/<HoA>`, src/machines/binding-cache-entry.ts) are hosted by the
+ * actor layer (src/actors/binding-cache.ts): a checked BU leaves this machine as `deliverToEntry`,
+ * and the entry's reports come back as `BCE.*` events. Keeping 100k entries out of this machine's
+ * children is what keeps adding and removing one O(1) (bench/README.md).
  *
  * Registrar checks, in order (RFC 6275 §10.3.1, RFC 4877 §4.2, RFC 5555 §4.5):
  * 1. the ESP SA that protected the BU belongs to the BU's home address; otherwise the BU is dropped
@@ -12,13 +14,14 @@
  * then the IPv4 home address request is decided from the pool and the BU goes to the entry, which
  * applies the per-entry rules (sequence window, lifetime, NAT, deregistration).
  *
- * Effects: the entries' BAs and the registrar's own rejections both leave through this machine's
- * `sendBindingAck`; `report` tells `dsmip6 status` and the data plane what changed. Supervision is
- * one-for-one like the mobile node's: a failed entry is removed (its state is lost; the MN's next
- * BU creates it again), and more than MAX_RESTARTS failures within RESTART_WINDOW_MS escalate.
+ * Effects: the registrar's own rejections leave through `sendBindingAck` (the entries' BAs through
+ * the host's, to the same sender); `report` tells `dsmip6 status` and the data plane what changed.
+ * Supervision is one-for-one like the mobile node's: a failed entry is removed (its state is lost;
+ * the MN's next BU creates it again; the host reports it as `xstate.error.actor.bce/<HoA>`), and
+ * more than MAX_RESTARTS failures within RESTART_WINDOW_MS escalate.
  */
 
-import { type ErrorActorEvent, sendParent, setup } from 'xstate';
+import { type ErrorActorEvent, setup } from 'xstate';
 import type { MachineModel } from '../testgen/model.js';
 import { ipv4FromBytes, ipv4TextToBytes, ipv6TextToBytes } from '../wire/address.js';
 import { BaStatus, Ipv4AckStatus, NATD_REFRESH_NOT_NEEDED } from '../wire/constants.js';
@@ -27,7 +30,6 @@ import {
   type BindingCacheEntryInput,
   type BindingCacheEntryReport,
   type BindingUpdateReceived,
-  bindingCacheEntryMachine,
   type CareOf,
   NATKATIMEOUT_SECONDS,
   type SendBindingAckParams,
@@ -78,19 +80,13 @@ export type BuReceived = Omit<BindingUpdateReceived, 'type' | 'ipv4HomeAddress'>
 
 export type HomeAgentOutsideEvent = BuReceived;
 
-/** An entry's BA request, wrapped by the sendParent implementation provided below. */
-export type HomeAgentEffectEvent = {
-  type: 'EFFECT.SEND_BA';
-  homeAddress: string;
-  careOf: CareOf;
-  params: SendBindingAckParams;
-};
+export type HomeAgentEvent = HomeAgentOutsideEvent | BindingCacheEntryReport | ErrorActorEvent;
 
-export type HomeAgentEvent =
-  | HomeAgentOutsideEvent
-  | BindingCacheEntryReport
-  | HomeAgentEffectEvent
-  | ErrorActorEvent;
+/** deliverToEntry: a checked BU for the entry of `input.homeAddress`, created by the first one. */
+export interface DeliverToEntryParams {
+  readonly input: BindingCacheEntryInput;
+  readonly bu: BindingUpdateReceived;
+}
 
 /** sendBindingAck: the BA fields plus where it goes (RFC 6275 §10.3.1; RFC 5555 §4.2 for `udp`). */
 export interface HaSendBindingAckParams extends SendBindingAckParams {
@@ -148,8 +144,6 @@ export interface HomeAgentContext {
   readonly natKeepaliveSeconds: number;
   readonly allowForceUdp: boolean;
   pool: Ipv4Pool | null;
-  /** Binding cache registry: home address → child actor id. A map so the store can be swapped. */
-  registry: Record<string, string>;
   /** Entry failures in the current window. */
   restarts: number;
   lastFailure: string | null;
@@ -264,22 +258,10 @@ export function releaseAllIpv4(pool: Ipv4Pool, homeAddress: string): Ipv4Pool {
 
 export const bceId = (homeAddress: string): string => `bce/${homeAddress}`;
 export const haSystemId = (childId: string): string => `ha/${childId}`;
+/** The home address of an entry id (`bce/<HoA>`), as failures name the entry. */
+export const homeAddressOfEntry = (id: string): string | undefined =>
+  id.startsWith('bce/') ? id.slice(4) : undefined;
 const canonicalHoa = (address: string): string => canonicalAddress(6, address) ?? address;
-
-/** The entry with its BA requests and reports turned into events to this supervisor. */
-export const haChildLogic = {
-  bindingCacheEntry: bindingCacheEntryMachine.provide({
-    actions: {
-      sendBindingAck: sendParent(({ context, event }, params: SendBindingAckParams) => ({
-        type: 'EFFECT.SEND_BA' as const,
-        homeAddress: context.homeAddress,
-        careOf: event.careOf,
-        params,
-      })),
-      report: sendParent((_, params: BindingCacheEntryReport) => params),
-    },
-  }),
-};
 
 type BuEvent = Extract<HomeAgentEvent, { type: 'BU.RECEIVED' }>;
 
@@ -338,10 +320,10 @@ const haSetup = setup({
     events: {} as HomeAgentEvent,
     input: {} as HomeAgentInput,
   },
-  actors: haChildLogic,
   actions: {
     sendBindingAck: (_, _params: HaSendBindingAckParams) => {},
     report: (_, _params: HomeAgentReport) => {},
+    deliverToEntry: (_, _params: DeliverToEntryParams) => {},
   },
   guards: {
     /** RFC 4877 §4.2, RFC 6275 §5.1: the SA must be the one of the home address in the BU. */
@@ -367,21 +349,16 @@ const haSetup = setup({
   },
 });
 
-/** Hand the checked BU to its entry (spawned on the first BU), with the IPv4 decision made. */
+/** Hand the checked BU to its entry (created by the host on the first BU), IPv4 decision made. */
 const routeToEntry = haSetup.enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'BU.RECEIVED') return;
   const homeAddress = canonicalHoa(event.homeAddress);
-  const id = context.registry[homeAddress] ?? bceId(homeAddress);
-  if (context.registry[homeAddress] === undefined) {
-    const input: BindingCacheEntryInput = {
-      homeAddress,
-      maxLifetimeSeconds: context.maxLifetimeSeconds,
-      natKeepaliveSeconds: context.natKeepaliveSeconds,
-      allowForceUdp: context.allowForceUdp,
-    };
-    enqueue.spawnChild('bindingCacheEntry', { id, systemId: haSystemId(id), input });
-    enqueue.assign({ registry: { ...context.registry, [homeAddress]: id } });
-  }
+  const input: BindingCacheEntryInput = {
+    homeAddress,
+    maxLifetimeSeconds: context.maxLifetimeSeconds,
+    natKeepaliveSeconds: context.natKeepaliveSeconds,
+    allowForceUdp: context.allowForceUdp,
+  };
   const {
     type: _type,
     homeAddress: _hoa,
@@ -400,34 +377,25 @@ const routeToEntry = haSetup.enqueueActions(({ context, event, enqueue }) => {
   } else if (requested !== undefined) {
     ipv4HomeAddress = { requested };
   }
-  enqueue.sendTo(id, { type: 'BU', ...fields, ...(ipv4HomeAddress ? { ipv4HomeAddress } : {}) });
-});
-
-/** The entry is gone: stop its actor, forget it, and take back any address it still holds. */
-const removeEntry = haSetup.enqueueActions(({ context, event, enqueue }) => {
-  if (event.type !== 'BCE.DELETED') return;
-  const id = context.registry[event.homeAddress];
-  if (id === undefined) return;
-  enqueue.stopChild(id);
-  const registry = { ...context.registry };
-  delete registry[event.homeAddress];
-  enqueue.assign({
-    registry,
-    ...(context.pool ? { pool: releaseAllIpv4(context.pool, event.homeAddress) } : {}),
+  enqueue({
+    type: 'deliverToEntry',
+    params: { input, bu: { type: 'BU', ...fields, ...(ipv4HomeAddress ? { ipv4HomeAddress } : {}) } },
   });
 });
 
-/** A failed entry: stop it and forget it; its state is lost, the MN's next BU creates it again. */
+/** The entry is gone (the host has dropped it): take back any address it still holds. */
+const removeEntry = haSetup.enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'BCE.DELETED' || !context.pool) return;
+  enqueue.assign({ pool: releaseAllIpv4(context.pool, event.homeAddress) });
+});
+
+/** A failed entry (the host has dropped it): its state is lost, the MN's next BU creates it again. */
 const removeFailedEntry = haSetup.enqueueActions(({ context, event, enqueue }) => {
   if (!event.type.startsWith('xstate.error.actor.')) return;
   const { actorId, error } = event as ErrorActorEvent;
-  enqueue.stopChild(actorId);
   const restarts = context.restarts + 1;
-  const homeAddress = Object.keys(context.registry).find((h) => context.registry[h] === actorId);
-  const registry = { ...context.registry };
-  if (homeAddress !== undefined) delete registry[homeAddress];
+  const homeAddress = homeAddressOfEntry(actorId);
   enqueue.assign({
-    registry,
     restarts,
     lastFailure: `${actorId}: ${errorText(error)}`,
     ...(context.pool && homeAddress !== undefined ? { pool: releaseAllIpv4(context.pool, homeAddress) } : {}),
@@ -461,7 +429,6 @@ export const homeAgentMachine = haSetup.createMachine({
       natKeepaliveSeconds: input.natKeepaliveSeconds ?? NATKATIMEOUT_SECONDS,
       allowForceUdp: input.allowForceUdp ?? true,
       pool: input.ipv4Pool ? createIpv4Pool(input.ipv4Pool) : null,
-      registry: {},
       restarts: 0,
       lastFailure: null,
     };
@@ -471,15 +438,6 @@ export const homeAgentMachine = haSetup.createMachine({
     running: {
       type: 'parallel',
       on: {
-        'EFFECT.SEND_BA': {
-          actions: {
-            type: 'sendBindingAck',
-            params: ({ event }) => {
-              const e = event as HomeAgentEffectEvent;
-              return { ...e.params, homeAddress: e.homeAddress, careOf: e.careOf };
-            },
-          },
-        },
         'BCE.REGISTERED': {
           actions: {
             type: 'report',
@@ -654,14 +612,11 @@ export const homeAgentMachine = haSetup.createMachine({
 });
 
 /* ------------------------------------------------------------------------------------------------
- * Test-generation model. As for the mobile node (see mobile-node.ts), xstate's pure `transition()`
- * creates spawned entries as unstarted refs and does not run `sendTo`/`sendParent`, so the model's
- * machine runs inert entries and lists the entries' reports, BA requests and failures as outside
- * events. One HA, two home addresses, a pool of two IPv4 addresses; the registrar's checks, the
- * pool states and the registry are what the paths explore.
+ * Test-generation model. The entries live outside this machine, so their reports and failures are
+ * outside events here, for one home address (the entry's own rules have their own model). One HA,
+ * two home addresses, a pool of two IPv4 addresses; the registrar's checks and the pool states are
+ * what the paths explore.
  */
-
-const inertEntry = setup({}).createMachine({ id: 'inertEntry' });
 
 const MODEL_HOA1 = '2001:db8:1::100';
 const MODEL_HOA2 = '2001:db8:1::200';
@@ -690,7 +645,7 @@ function modelEvents(context: HomeAgentContext): HomeAgentEvent[] {
     bu(MODEL_HOA1, { ipv4HomeAddressRequested: '192.0.2.11' }),
     bu(MODEL_HOA1, { lifetimeSeconds: 0, ipv4HomeAddressRequested: IPV4_DYNAMIC_REQUEST }),
   ];
-  for (const homeAddress of Object.keys(context.registry).sort()) {
+  for (const homeAddress of [MODEL_HOA1]) {
     out.push(
       {
         type: 'BCE.REGISTERED',
@@ -705,15 +660,9 @@ function modelEvents(context: HomeAgentContext): HomeAgentEvent[] {
       { type: 'BCE.EXPIRED', homeAddress },
       { type: 'BCE.DELETED', homeAddress },
       {
-        type: 'EFFECT.SEND_BA',
-        homeAddress,
-        careOf: MODEL_COA,
-        params: { status: 0, sequence: 1, lifetimeSeconds: 400 },
-      },
-      {
-        type: `xstate.error.actor.${context.registry[homeAddress]}`,
+        type: `xstate.error.actor.${bceId(homeAddress)}`,
         error: 'model: entry failed',
-        actorId: context.registry[homeAddress] ?? '',
+        actorId: bceId(homeAddress),
       },
     );
   }
@@ -725,7 +674,7 @@ function modelEvents(context: HomeAgentContext): HomeAgentEvent[] {
 
 export const homeAgentModel: MachineModel<typeof homeAgentMachine> = {
   name: 'homeAgent',
-  machine: homeAgentMachine.provide({ actors: { bindingCacheEntry: inertEntry } as never }),
+  machine: homeAgentMachine,
   input: {
     homePrefix: '2001:db8:1::/64',
     ipv4Pool: { start: '192.0.2.10', end: '192.0.2.11', prefixLength: 24, leaseSeconds: 200 },
@@ -734,14 +683,13 @@ export const homeAgentModel: MachineModel<typeof homeAgentMachine> = {
   // An HA without an IPv4 pool is a configuration of its own (ipv4Pool.unconfigured).
   moreInputs: [{ homePrefix: '2001:db8:1::/64', maxLifetimeSeconds: 3600 }],
   events: (snapshot) => (snapshot.status === 'active' ? modelEvents(snapshot.context) : []),
-  // Guards read the pool (free count), and the restart count; the registry decides which entry
-  // events exist. Sequence numbers and care-of addresses are left out.
+  // Guards read the pool (free count) and the restart count. Sequence numbers and care-of
+  // addresses are left out.
   serialize: (snapshot) =>
     snapshot.status !== 'active'
       ? JSON.stringify(snapshot.value)
       : JSON.stringify([
           snapshot.value,
-          Object.keys(snapshot.context.registry).sort(),
           Object.entries(snapshot.context.pool?.leases ?? {}).sort(),
           snapshot.context.restarts,
         ]),

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
-import { MAX_DELETE_BCE_TIMEOUT_MS } from '../../src/machines/binding-cache-entry.js';
+import { SimulatedClock } from 'xstate';
+import type { EntryMachine } from '../../src/actors/binding-cache.js';
+import { createHomeAgentCore } from '../../src/actors/home-agent-core.js';
+import {
+  bindingCacheEntryMachine,
+  MAX_DELETE_BCE_TIMEOUT_MS,
+} from '../../src/machines/binding-cache-entry.js';
 import {
   type BuReceived,
+  bceId,
   createIpv4Pool,
   decideIpv4,
   type HaSendBindingAckParams,
   type HomeAgentInput,
   type HomeAgentReport,
-  haChildLogic,
   homeAgentMachine,
   homeAgentModel,
   ipv4Range,
@@ -49,20 +54,19 @@ const bu = (homeAddress: string, sequence: number, extra: Partial<BuReceived> = 
   ...extra,
 });
 
-function start(input: Partial<HomeAgentInput> = {}, actors: Partial<typeof haChildLogic> = {}) {
+/** The supervisor with its binding cache (src/actors/home-agent-core.ts) on a simulated clock. */
+function start(input: Partial<HomeAgentInput> = {}, entryMachine?: EntryMachine) {
   const clock = new SimulatedClock();
   const acks: Timed<HaSendBindingAckParams>[] = [];
   const reports: Timed<HomeAgentReport>[] = [];
-  const actor = createActor(
-    homeAgentMachine.provide({
-      actions: {
-        sendBindingAck: (_, params) => void acks.push({ ...params, at: clock.now() }),
-        report: (_, params) => void reports.push({ ...params, at: clock.now() }),
-      },
-      actors,
-    }),
-    { input: { ...baseInput, ...input }, clock },
-  );
+  const core = createHomeAgentCore({
+    input: { ...baseInput, ...input },
+    clock,
+    sendBindingAck: (params) => void acks.push({ ...params, at: clock.now() }),
+    report: (params) => void reports.push({ ...params, at: clock.now() }),
+    ...(entryMachine ? { entryMachine } : {}),
+  });
+  const actor = core.actor;
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => void errors.push(e) });
   actor.start();
@@ -72,14 +76,15 @@ function start(input: Partial<HomeAgentInput> = {}, actors: Partial<typeof haChi
       clock.increment(next - clock.now());
     }
   };
-  const children = () => Object.keys(actor.getSnapshot().children);
-  return { actor, clock, acks, reports, errors, advanceTo, children };
+  /** The binding cache's entries, by entry id (`bce/<HoA>`). */
+  const children = () => [...core.cache.homeAddresses()].map(bceId);
+  return { actor, core, clock, acks, reports, errors, advanceTo, children };
 }
 
 describe('homeAgent registrar (RFC 6275 §10.3.1, RFC 4877 §4.2)', () => {
   it('drops a BU protected by another home address’s SA: no BA, no entry', () => {
-    const { actor, acks, reports, children } = start();
-    actor.send(bu(HOA, 7, { saHomeAddress: HOA2 }));
+    const { core, acks, reports, children } = start();
+    core.send(bu(HOA, 7, { saHomeAddress: HOA2 }));
     expect(acks).toEqual([]);
     expect(children()).toEqual([]);
     expect(reports).toEqual([
@@ -95,14 +100,14 @@ describe('homeAgent registrar (RFC 6275 §10.3.1, RFC 4877 §4.2)', () => {
   });
 
   it('compares SA and home address as addresses, not text', () => {
-    const { actor, acks } = start();
-    actor.send(bu('2001:DB8:1:0::100', 7, { saHomeAddress: HOA }));
+    const { core, acks } = start();
+    core.send(bu('2001:DB8:1:0::100', 7, { saHomeAddress: HOA }));
     expect(acks).toMatchObject([{ status: 0, homeAddress: HOA }]);
   });
 
   it('H clear → BA 131 with the BU’s sequence number, no entry', () => {
-    const { actor, acks, reports, children } = start();
-    actor.send(bu(HOA, 7, { homeRegistration: false }));
+    const { core, acks, reports, children } = start();
+    core.send(bu(HOA, 7, { homeRegistration: false }));
     expect(acks).toEqual([
       { status: 131, sequence: 7, lifetimeSeconds: 0, homeAddress: HOA, careOf: COA, at: 0 },
     ]);
@@ -111,8 +116,8 @@ describe('homeAgent registrar (RFC 6275 §10.3.1, RFC 4877 §4.2)', () => {
   });
 
   it('home address outside the home prefix → BA 132; over UDP with NAT Detection and a failed IPv4 Ack', () => {
-    const { actor, acks, children } = start();
-    actor.send(bu('2001:db8:9::1', 9));
+    const { core, acks, children } = start();
+    core.send(bu('2001:db8:9::1', 9));
     expect(acks.at(-1)).toEqual({
       status: 132,
       sequence: 9,
@@ -122,7 +127,7 @@ describe('homeAgent registrar (RFC 6275 §10.3.1, RFC 4877 §4.2)', () => {
       at: 0,
     });
     // RFC 5555 §4.2: the BA goes back the way the BU came, with NAT Detection; §2.3.1: IPv4 Ack.
-    actor.send(
+    core.send(
       bu('2001:db8:9::1', 10, {
         careOf: { family: 4, address: '10.0.0.5' },
         udp: { sourceAddress: '203.0.113.9', sourcePort: 61_000 },
@@ -144,11 +149,11 @@ describe('homeAgent registrar (RFC 6275 §10.3.1, RFC 4877 §4.2)', () => {
     expect(children()).toEqual([]);
   });
 
-  it('a valid BU spawns ha/bce/<HoA>; its BA leaves through sendBindingAck; HA.BINDING reported', () => {
-    const { actor, acks, reports } = start();
-    actor.send(bu(HOA, 7));
-    expect(actor.system.get('ha/bce/2001:db8:1::100')).toBeDefined();
-    expect(actor.getSnapshot().context.registry).toEqual({ [HOA]: 'bce/2001:db8:1::100' });
+  it('a valid BU creates the entry bce/<HoA>; its BA leaves through sendBindingAck; HA.BINDING reported', () => {
+    const { core, acks, reports, children } = start();
+    core.send(bu(HOA, 7));
+    expect(core.cache.snapshot(HOA)?.value).toEqual({ registered: 'ipv6Only' });
+    expect(children()).toEqual(['bce/2001:db8:1::100']);
     expect(acks).toEqual([
       {
         status: 0,
@@ -173,17 +178,17 @@ describe('homeAgent registrar (RFC 6275 §10.3.1, RFC 4877 §4.2)', () => {
       },
     ]);
     // The same entry answers the next BU: an old sequence number gets 135 (RFC 6275 §9.5.1).
-    actor.send(bu(HOA, 7));
+    core.send(bu(HOA, 7));
     expect(acks.at(-1)).toMatchObject({ status: 135, sequence: 7 });
     expect(reports.at(-1)).toMatchObject({ type: 'HA.REJECTED', status: 135 });
-    expect(Object.keys(actor.getSnapshot().children)).toEqual(['bce/2001:db8:1::100']);
+    expect(children()).toEqual(['bce/2001:db8:1::100']);
   });
 
-  it('deregistration: BA 0, binding removed, the entry is stopped after MAX_DELETE_BCE_TIMEOUT', () => {
-    const { actor, acks, reports, advanceTo, children } = start();
-    actor.send(bu(HOA, 7));
+  it('deregistration: BA 0, binding removed, the entry is deleted after MAX_DELETE_BCE_TIMEOUT', () => {
+    const { core, acks, reports, advanceTo, children } = start();
+    core.send(bu(HOA, 7));
     advanceTo(5000);
-    actor.send(bu(HOA, 8, { lifetimeSeconds: 0 }));
+    core.send(bu(HOA, 8, { lifetimeSeconds: 0 }));
     expect(acks.at(-1)).toMatchObject({ status: 0, sequence: 8, lifetimeSeconds: 0 });
     expect(reports.at(-1)).toEqual({
       type: 'HA.BINDING',
@@ -196,8 +201,8 @@ describe('homeAgent registrar (RFC 6275 §10.3.1, RFC 4877 §4.2)', () => {
     expect(children()).toEqual(['bce/2001:db8:1::100']);
     advanceTo(5000 + MAX_DELETE_BCE_TIMEOUT_MS);
     expect(children()).toEqual([]);
-    expect(actor.system.get('ha/bce/2001:db8:1::100')).toBeUndefined();
-    expect(actor.getSnapshot().context.registry).toEqual({});
+    expect(core.cache.snapshot(HOA)).toBeUndefined();
+    expect(core.cache.pendingTimers).toBe(0);
   });
 });
 
@@ -205,17 +210,17 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
   const ipv4Ack = (acks: HaSendBindingAckParams[]) => acks.at(-1)?.ipv4Ack;
 
   it('allocates on 0.0.0.0, keeps the address on refresh, and answers 132 when the pool is empty', () => {
-    const { actor, acks, reports } = start();
-    actor.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
+    const { actor, core, acks, reports } = start();
+    core.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
     expect(ipv4Ack(acks)).toEqual({ status: 0, address: '192.0.2.10', prefixLength: 24 });
     expect(reports.at(-1)).toMatchObject({ ipv4HomeAddress: '192.0.2.10', ipv4LifetimeSeconds: 200 });
     // The MN keeps asking 0.0.0.0 in its refreshes: same address, nothing new taken.
-    actor.send(bu(HOA, 2, { ipv4HomeAddressRequested: '0.0.0.0' }));
+    core.send(bu(HOA, 2, { ipv4HomeAddressRequested: '0.0.0.0' }));
     expect(ipv4Ack(acks)).toEqual({ status: 0, address: '192.0.2.10', prefixLength: 24 });
-    actor.send(bu(HOA2, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
+    core.send(bu(HOA2, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
     expect(ipv4Ack(acks)).toEqual({ status: 0, address: '192.0.2.11', prefixLength: 24 });
     expect(actor.getSnapshot().value).toMatchObject({ running: { ipv4Pool: 'exhausted' } });
-    actor.send(bu(HOA3, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
+    core.send(bu(HOA3, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
     // The IPv6 binding is accepted; the IPv4 part fails with 132.
     expect(acks.at(-1)).toMatchObject({ status: 0, sequence: 1, homeAddress: HOA3 });
     expect(ipv4Ack(acks)).toMatchObject({ status: 132, address: '0.0.0.0' });
@@ -223,33 +228,33 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
   });
 
   it('static requests: free or own → granted; held by another MN → 130; not ours → 129; not unicast → 131', () => {
-    const { actor, acks } = start();
-    actor.send(bu(HOA2, 1, { ipv4HomeAddressRequested: '192.0.2.11' }));
+    const { actor, core, acks } = start();
+    core.send(bu(HOA2, 1, { ipv4HomeAddressRequested: '192.0.2.11' }));
     expect(ipv4Ack(acks)).toEqual({ status: 0, address: '192.0.2.11', prefixLength: 24 });
-    actor.send(bu(HOA2, 2, { ipv4HomeAddressRequested: '192.0.2.11' }));
+    core.send(bu(HOA2, 2, { ipv4HomeAddressRequested: '192.0.2.11' }));
     expect(ipv4Ack(acks)).toEqual({ status: 0, address: '192.0.2.11', prefixLength: 24 });
-    actor.send(bu(HOA, 1, { ipv4HomeAddressRequested: '192.0.2.11' }));
+    core.send(bu(HOA, 1, { ipv4HomeAddressRequested: '192.0.2.11' }));
     expect(ipv4Ack(acks)?.status).toBe(130);
-    actor.send(bu(HOA, 2, { ipv4HomeAddressRequested: '198.51.100.1' }));
+    core.send(bu(HOA, 2, { ipv4HomeAddressRequested: '198.51.100.1' }));
     expect(ipv4Ack(acks)?.status).toBe(129);
-    actor.send(bu(HOA, 3, { ipv4HomeAddressRequested: '224.0.0.1' }));
+    core.send(bu(HOA, 3, { ipv4HomeAddressRequested: '224.0.0.1' }));
     expect(ipv4Ack(acks)?.status).toBe(131);
     // A failed IPv4 part took nothing from the pool.
     expect(actor.getSnapshot().context.pool?.free).toEqual(['192.0.2.10']);
   });
 
   it('without a pool: 0.0.0.0 → 132, a static address → 129', () => {
-    const { actor, acks } = start({ ipv4Pool: undefined });
+    const { actor, core, acks } = start({ ipv4Pool: undefined });
     expect(actor.getSnapshot().value).toMatchObject({ running: { ipv4Pool: 'unconfigured' } });
-    actor.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
+    core.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
     expect(ipv4Ack(acks)?.status).toBe(132);
-    actor.send(bu(HOA, 2, { ipv4HomeAddressRequested: '192.0.2.10' }));
+    core.send(bu(HOA, 2, { ipv4HomeAddressRequested: '192.0.2.10' }));
     expect(ipv4Ack(acks)?.status).toBe(129);
   });
 
   it('an allocation the entry refuses (F refused → 144) goes straight back to the pool', () => {
-    const { actor, acks, children } = start({ allowForceUdp: false });
-    actor.send(
+    const { actor, core, acks, children } = start({ allowForceUdp: false });
+    core.send(
       bu(HOA, 1, {
         forceUdp: true,
         careOf: { family: 4, address: '198.51.100.7' },
@@ -268,8 +273,8 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
   });
 
   it('the lease ends before the binding: address released at 200 s, entry gone at 400 s, pool full', () => {
-    const { actor, reports, advanceTo, children } = start();
-    actor.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
+    const { actor, core, reports, advanceTo, children } = start();
+    core.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
     advanceTo(199_000);
     expect(actor.getSnapshot().context.pool?.free).toEqual(['192.0.2.11']);
     advanceTo(200_000);
@@ -292,15 +297,14 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
       at: 400_000,
     });
     expect(children()).toEqual([]);
-    expect(actor.getSnapshot().context.registry).toEqual({});
   });
 
   it('no leak: 1000 home addresses register with a dynamic IPv4 address and expire', () => {
-    const { actor, acks, advanceTo, children } = start({
+    const { actor, core, acks, advanceTo, children } = start({
       ipv4Pool: { start: '10.1.0.0', end: '10.1.3.255', prefixLength: 22, leaseSeconds: 3600 },
     });
     for (let i = 1; i <= 1000; i++) {
-      actor.send(bu(`2001:db8:1::${i.toString(16)}:1`, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
+      core.send(bu(`2001:db8:1::${i.toString(16)}:1`, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
     }
     expect(children()).toHaveLength(1000);
     expect(new Set(acks.map((a) => a.ipv4Ack?.address)).size).toBe(1000);
@@ -308,17 +312,17 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
     expect(actor.getSnapshot().context.pool?.free).toHaveLength(24);
     advanceTo(400_000);
     expect(children()).toEqual([]);
-    expect(actor.getSnapshot().context.registry).toEqual({});
+    expect(core.cache.pendingTimers).toBe(0);
     expect(actor.getSnapshot().context.pool?.free).toHaveLength(1024);
     expect(actor.getSnapshot().context.pool?.leases).toEqual({});
-    expect(Object.keys(actor.system.getAll())).toEqual([]);
+    expect(Object.keys(actor.getSnapshot().children)).toEqual([]);
   });
 });
 
 describe('homeAgent supervision', () => {
   /** An entry whose deregistration guard throws on sequence 666: a bug in a child. */
-  const flakyEntry = () =>
-    haChildLogic.bindingCacheEntry.provide({
+  const flakyEntry = (): EntryMachine =>
+    bindingCacheEntryMachine.provide({
       guards: {
         isDeregistration: ({ event }) => {
           if (event.sequence === 666) throw new Error('entry bug');
@@ -328,9 +332,9 @@ describe('homeAgent supervision', () => {
     });
 
   it('a failed entry is removed with its lease returned; the next BU creates it again', () => {
-    const { actor, acks, reports, children, errors } = start({}, { bindingCacheEntry: flakyEntry() });
-    actor.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
-    actor.send(bu(HOA, 666));
+    const { actor, core, acks, reports, children, errors } = start({}, flakyEntry());
+    core.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
+    core.send(bu(HOA, 666));
     expect(errors).toEqual([]);
     expect(children()).toEqual([]);
     expect(actor.getSnapshot().context.pool?.leases).toEqual({});
@@ -346,16 +350,16 @@ describe('homeAgent supervision', () => {
       },
     ]);
     // State lost: the entry accepts any sequence number again (RFC 6275 §9.5.1, no entry).
-    actor.send(bu(HOA, 1));
+    core.send(bu(HOA, 1));
     expect(acks.at(-1)).toMatchObject({ status: 0, sequence: 1 });
-    expect(actor.system.get('ha/bce/2001:db8:1::100')?.getSnapshot().status).toBe('active');
+    expect(core.cache.snapshot(HOA)?.status).toBe('active');
   });
 
   it(`${MAX_RESTARTS + 1} entry failures within ${RESTART_WINDOW_MS / 1000} s escalate: HA.FAILED`, () => {
-    const { actor, reports, advanceTo, errors } = start({}, { bindingCacheEntry: flakyEntry() });
+    const { actor, core, reports, advanceTo, errors } = start({}, flakyEntry());
     const fail = (hoa: string) => {
-      actor.send(bu(hoa, 1));
-      actor.send(bu(hoa, 666));
+      core.send(bu(hoa, 1));
+      core.send(bu(hoa, 666));
     };
     fail(HOA);
     advanceTo(20_000);
@@ -377,11 +381,11 @@ describe('homeAgent supervision', () => {
   });
 
   it('failures further apart than the window never escalate', () => {
-    const { actor, reports, advanceTo } = start({}, { bindingCacheEntry: flakyEntry() });
+    const { actor, core, reports, advanceTo } = start({}, flakyEntry());
     for (let i = 0; i < 6; i++) {
       advanceTo(i * 31_000);
-      actor.send(bu(HOA, 1));
-      actor.send(bu(HOA, 666));
+      core.send(bu(HOA, 1));
+      core.send(bu(HOA, 666));
     }
     expect(reports.filter((r) => r.type === 'HA.CHILD_FAILED')).toHaveLength(6);
     expect(actor.getSnapshot().status).toBe('active');
