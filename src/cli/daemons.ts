@@ -22,6 +22,7 @@ import { IpLinkMonitor } from '../net/link-monitor.js';
 import { systemClock } from '../net/ports.js';
 import { RawIpv6Port, type RawReceiveProtocol } from '../net/raw-ipv6.js';
 import { DgramUdpPortFactory } from '../net/udp.js';
+import { derivedSaPairs } from '../security/derived.js';
 import type { SaConfig } from '../security/sa.js';
 import { SecurityAssociationDatabase } from '../security/sa.js';
 import { pcapFileHeader, pcapRecord } from '../wire/index.js';
@@ -227,6 +228,15 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
     { ...common(sa), spi: sa.spiIn, direction: 'in' as const, homeAddress: sa.homeAddress },
     { ...common(sa), spi: sa.spiOut, direction: 'out' as const, homeAddress: sa.homeAddress },
   ]);
+  const sad = SecurityAssociationDatabase.from(sas, 'securityAssociations');
+  // The derived range (a benchmark's HA, src/security/derived.ts): the same pairs `dsmip6 loadgen` uses.
+  if (config.derivedSecurityAssociations) {
+    for (const sa of derivedSaPairs(config.derivedSecurityAssociations)) {
+      const path = `derivedSecurityAssociations[${sa.index}]`;
+      sad.add({ ...common(sa), spi: sa.spiIn, direction: 'in', homeAddress: sa.homeAddress }, { path });
+      sad.add({ ...common(sa), spi: sa.spiOut, direction: 'out', homeAddress: sa.homeAddress }, { path });
+    }
+  }
   return serve(
     'ha',
     args,
@@ -238,7 +248,7 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
         input: homeAgentInput(config),
         addresses: config.addresses,
         udpPort: config.udpPort,
-        crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociations')),
+        crypto: espMobilityCrypto(sad),
         udp: new DgramUdpPortFactory(),
         // BUs with a Home Address option (60) and from home as plain ESP (50).
         ...optional('ip', rawIpv6([60, 50], hooks.log)),

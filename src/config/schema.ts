@@ -59,6 +59,19 @@ export interface HaIpv4PoolConfig {
   readonly leaseSeconds: number;
 }
 
+/**
+ * A range of mobile nodes whose SA pairs are derived from one seed (src/security/derived.ts): a
+ * benchmarking and bulk-provisioning aid; whoever holds the seed holds every key of the range.
+ */
+export interface HaDerivedSaConfig {
+  readonly firstHomeAddress: Ipv6Address;
+  readonly count: number;
+  readonly seed: Uint8Array;
+  readonly algorithm: EspAlgorithm;
+  readonly spiInBase: number;
+  readonly spiOutBase: number;
+}
+
 export interface HaConfig {
   readonly homePrefix: Ipv6PrefixConfig;
   /** The HA's own addresses; the IPv6 one may lie in the home prefix (virtual home network). */
@@ -71,7 +84,9 @@ export interface HaConfig {
   /** Refresh time sent in NAT Detection (RFC 5555 §3.2.2, §6). */
   readonly natKeepaliveSeconds: number;
   readonly allowForceUdp: boolean;
+  /** Empty when every mobile node comes from `derivedSecurityAssociations`. */
   readonly securityAssociations: readonly HaSecurityAssociationConfig[];
+  readonly derivedSecurityAssociations?: HaDerivedSaConfig;
   readonly control: ControlConfig;
   readonly pcap?: string;
   readonly log: LogConfig;

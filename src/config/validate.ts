@@ -11,6 +11,7 @@
 import { MAX_LIFETIME_SECONDS } from '../machines/binding-update.js';
 import { DEFAULT_SETTLE_MS } from '../machines/movement.js';
 import { NATKATIMEOUT_SECONDS } from '../machines/nat-keepalive.js';
+import { MAX_DERIVED_COUNT, MIN_DERIVATION_SEED_BYTES } from '../security/derived.js';
 import {
   IPV4_UNSPECIFIED,
   type Ipv4Address,
@@ -29,6 +30,7 @@ import {
   type EspAlgorithm,
   type HaAddressConfig,
   type HaConfig,
+  type HaDerivedSaConfig,
   type HaIpv4PoolConfig,
   type HaSecurityAssociationConfig,
   type Ipv6PrefixConfig,
@@ -637,10 +639,159 @@ const HA_KEYS = [
   'natKeepaliveSeconds',
   'allowForceUdp',
   'securityAssociations',
+  'derivedSecurityAssociations',
   'control',
   'pcap',
   'log',
 ] as const;
+
+const DERIVED_KEYS = ['firstHomeAddress', 'count', 'seed', 'algorithm', 'spiInBase', 'spiOutBase'] as const;
+
+const bigOf = (bytes: Uint8Array): bigint => bytes.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+
+/**
+ * `derivedSecurityAssociations` (src/security/derived.ts): a range of home addresses whose SA
+ * pairs come from one seed, for benchmarks and bulk provisioning. The range must sit in the home
+ * prefix, its SPIs must fit and not collide with each other or with `securityAssociations`.
+ */
+function haDerivedSas(
+  e: Errors,
+  path: string,
+  value: unknown,
+  homePrefix: Ipv6PrefixConfig | undefined,
+  explicit: readonly HaSecurityAssociationConfig[] | undefined,
+): { ok: boolean; range?: HaDerivedSaConfig } {
+  if (value === undefined) return { ok: true };
+  const d = object(e, path, value, DERIVED_KEYS, `{ ${DERIVED_KEYS.map((k) => `"${k}"`).join(', ')} }`);
+  if (!d) return { ok: false };
+  const at = (key: string): string => child(path, key);
+  const first =
+    d.firstHomeAddress === undefined
+      ? e.missing(at('firstHomeAddress'), 'the home address of the first mobile node, in homePrefix')
+      : ipv6Unicast(e, at('firstHomeAddress'), d.firstHomeAddress);
+  const count =
+    d.count === undefined
+      ? e.missing(at('count'), `an integer 1-${MAX_DERIVED_COUNT}`)
+      : integer(e, at('count'), d.count, 1, MAX_DERIVED_COUNT, ', the number of mobile nodes');
+  const seed = hexKey(
+    e,
+    at('seed'),
+    d.seed,
+    undefined,
+    `at least ${MIN_DERIVATION_SEED_BYTES} random bytes, e.g. from openssl rand -hex 32`,
+  );
+  if (seed && seed.length < MIN_DERIVATION_SEED_BYTES) {
+    e.add(
+      at('seed'),
+      `${showSecret(String(d.seed))}: ${seed.length} bytes (expected at least ${MIN_DERIVATION_SEED_BYTES} random bytes, e.g. from openssl rand -hex 32)`,
+    );
+  }
+  const algorithm =
+    d.algorithm === undefined
+      ? e.missing(at('algorithm'), oneOf(ESP_ALGORITHMS))
+      : enumeration(e, at('algorithm'), d.algorithm, ESP_ALGORITHMS, 'known algorithm');
+  const spiBase = (key: 'spiInBase' | 'spiOutBase'): number | undefined =>
+    d[key] === undefined
+      ? e.missing(at(key), `an integer ${MIN_SPI}-4294967295`)
+      : integer(
+          e,
+          at(key),
+          d[key],
+          MIN_SPI,
+          0xffffffff,
+          '; 0 is never sent and 1-255 are reserved, RFC 4303 §2.1',
+        );
+  const spiInBase = spiBase('spiInBase');
+  const spiOutBase = spiBase('spiOutBase');
+  if (
+    !first ||
+    count === undefined ||
+    !seed ||
+    seed.length < MIN_DERIVATION_SEED_BYTES ||
+    !algorithm ||
+    spiInBase === undefined ||
+    spiOutBase === undefined
+  ) {
+    return { ok: false };
+  }
+  let ok = true;
+  // The SPIs of the range: [base, base + count - 1] each, inside the SPI space and apart.
+  for (const [key, base] of [
+    ['spiInBase', spiInBase],
+    ['spiOutBase', spiOutBase],
+  ] as const) {
+    if (base + count - 1 > 0xffffffff) {
+      e.bad(
+        at(key),
+        base,
+        `${base} + count ${count} - 1 is past 4294967295`,
+        'a base that leaves room for count SPIs',
+      );
+      ok = false;
+    }
+  }
+  if (ok && spiInBase < spiOutBase + count && spiOutBase < spiInBase + count) {
+    e.bad(
+      at('spiOutBase'),
+      spiOutBase,
+      `SPIs ${spiOutBase}-${spiOutBase + count - 1} overlap spiInBase's ${spiInBase}-${spiInBase + count - 1}`,
+      'two ranges of count SPIs that do not overlap',
+    );
+    ok = false;
+  }
+  // The home addresses of the range: first .. first + count - 1, all in the home prefix.
+  const firstBig = bigOf(first.bytes);
+  const lastBig = firstBig + BigInt(count - 1);
+  if (lastBig >= 1n << 128n) {
+    e.bad(
+      at('count'),
+      count,
+      `${first.text} + ${count - 1} is past the end of the IPv6 space`,
+      'a smaller count',
+    );
+    return { ok: false };
+  }
+  if (homePrefix) {
+    const prefixBig = bigOf(ipv6TextToBytes(homePrefix.address)!);
+    const span = 1n << BigInt(128 - homePrefix.length);
+    if (firstBig < prefixBig || lastBig >= prefixBig + span) {
+      e.bad(
+        firstBig < prefixBig || firstBig >= prefixBig + span ? at('firstHomeAddress') : at('count'),
+        firstBig < prefixBig || firstBig >= prefixBig + span ? d.firstHomeAddress : count,
+        `the range ${first.text} + 0..${count - 1} leaves homePrefix ${homePrefix.text}`,
+        'every home address of the range in the home prefix, RFC 6275 §10.3.1',
+      );
+      ok = false;
+    }
+  }
+  // No mobile node twice, no SPI twice (RFC 4301 §4.1: the receiver finds the SA by SPI alone).
+  for (const [i, sa] of (explicit ?? []).entries()) {
+    const hoa = bigOf(ipv6TextToBytes(sa.homeAddress)!);
+    if (hoa >= firstBig && hoa <= lastBig) {
+      e.bad(
+        child(item('ha.securityAssociations', i), 'homeAddress'),
+        sa.homeAddress,
+        `inside derivedSecurityAssociations' range ${first.text} + 0..${count - 1}`,
+        'one security association per home address',
+      );
+      ok = false;
+    }
+    for (const key of ['spiIn', 'spiOut'] as const) {
+      const spi = sa[key];
+      if ((spi >= spiInBase && spi < spiInBase + count) || (spi >= spiOutBase && spi < spiOutBase + count)) {
+        e.bad(
+          child(item('ha.securityAssociations', i), key),
+          spi,
+          'inside an SPI range of derivedSecurityAssociations',
+          'every SPI unique across securityAssociations and derivedSecurityAssociations',
+        );
+        ok = false;
+      }
+    }
+  }
+  if (!ok) return { ok };
+  return { ok, range: { firstHomeAddress: first.text, count, seed, algorithm, spiInBase, spiOutBase } };
+}
 
 function haIpv4Pool(e: Errors, path: string, value: unknown): { ok: boolean; pool?: HaIpv4PoolConfig } {
   if (value === undefined) return { ok: true };
@@ -834,11 +985,17 @@ export function parseHaConfig(json: unknown): ConfigResult<HaConfig> {
           '; 0 and 4294967295 have special meanings, RFC 5555 §3.2.2',
         );
   const allowForceUdp = boolean(e, p('allowForceUdp'), root.allowForceUdp, HA_DEFAULTS.allowForceUdp);
-  const securityAssociations = haSecurityAssociations(
+  // Derived SAs alone are enough (a benchmark's HA); otherwise the explicit list is required.
+  const securityAssociations =
+    root.securityAssociations === undefined && root.derivedSecurityAssociations !== undefined
+      ? []
+      : haSecurityAssociations(e, p('securityAssociations'), root.securityAssociations, homePrefix);
+  const derived = haDerivedSas(
     e,
-    p('securityAssociations'),
-    root.securityAssociations,
+    p('derivedSecurityAssociations'),
+    root.derivedSecurityAssociations,
     homePrefix,
+    securityAssociations,
   );
   const ctl = control(e, p('control'), root.control, HA_DEFAULTS.controlSocket);
   const capture = pcap(e, p('pcap'), root.pcap);
@@ -853,6 +1010,7 @@ export function parseHaConfig(json: unknown): ConfigResult<HaConfig> {
     natKeepaliveSeconds === undefined ||
     allowForceUdp === undefined ||
     !securityAssociations ||
+    !derived.ok ||
     !ctl ||
     !capture.ok ||
     !logConfig
@@ -868,6 +1026,7 @@ export function parseHaConfig(json: unknown): ConfigResult<HaConfig> {
     natKeepaliveSeconds,
     allowForceUdp,
     securityAssociations,
+    ...(derived.range && { derivedSecurityAssociations: derived.range }),
     control: ctl,
     ...(capture.file !== undefined && { pcap: capture.file }),
     log: logConfig,

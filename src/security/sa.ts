@@ -190,7 +190,9 @@ export class SecurityAssociation {
  */
 export class SecurityAssociationDatabase {
   readonly #inbound = new Map<number, SecurityAssociation>();
-  readonly #outbound: SecurityAssociation[] = [];
+  /** By home address: a home agent seals every BA with the SA of its MN, among 100k of them. */
+  readonly #outbound = new Map<string, SecurityAssociation[]>();
+  #outboundCount = 0;
 
   /** Builds a SAD from a config list; errors name the entry (`sa[1].authenticationKey: ...`). */
   static from(configs: readonly SaConfig[], path = 'sa'): SecurityAssociationDatabase {
@@ -215,14 +217,17 @@ export class SecurityAssociationDatabase {
       }
       this.#inbound.set(entry.spi, entry);
     } else {
-      const clash = this.#outbound.find((o) => o.homeAddress === entry.homeAddress && o.peer === entry.peer);
+      const forHoa = this.#outbound.get(entry.homeAddress);
+      const clash = forHoa?.find((o) => o.peer === entry.peer);
       if (clash) {
         throw new SaConfigError(
           `${path}.homeAddress`,
           `an outbound SA for ${entry.homeAddress}${entry.peer ? ` to ${entry.peer}` : ''} exists already (spi ${hex8(clash.spi)})`,
         );
       }
-      this.#outbound.push(entry);
+      if (forHoa) forHoa.push(entry);
+      else this.#outbound.set(entry.homeAddress, [entry]);
+      this.#outboundCount++;
     }
     return entry;
   }
@@ -230,10 +235,15 @@ export class SecurityAssociationDatabase {
   /** Removes the SA with `spi` in `direction`; true when one was removed. */
   remove(spi: number, direction: SaDirection): boolean {
     if (direction === 'in') return this.#inbound.delete(spi);
-    const i = this.#outbound.findIndex((o) => o.spi === spi);
-    if (i < 0) return false;
-    this.#outbound.splice(i, 1);
-    return true;
+    for (const [hoa, list] of this.#outbound) {
+      const i = list.findIndex((o) => o.spi === spi);
+      if (i < 0) continue;
+      list.splice(i, 1);
+      if (list.length === 0) this.#outbound.delete(hoa);
+      this.#outboundCount--;
+      return true;
+    }
+    return false;
   }
 
   /** The inbound SA for an SPI read off the wire. */
@@ -248,7 +258,7 @@ export class SecurityAssociationDatabase {
   outbound(homeAddress: string, peer?: string): SecurityAssociation | undefined {
     const hoa = ipv6TextToBytes(homeAddress);
     if (!hoa) return undefined;
-    const forHoa = this.#outbound.filter((o) => o.homeAddress === ipv6FromBytes(hoa));
+    const forHoa = this.#outbound.get(ipv6FromBytes(hoa)) ?? [];
     if (peer === undefined) return forHoa[0];
     const p = ipv6TextToBytes(peer);
     const exact = p ? forHoa.find((o) => o.peer === ipv6FromBytes(p)) : undefined;
@@ -256,11 +266,11 @@ export class SecurityAssociationDatabase {
   }
 
   get size(): number {
-    return this.#inbound.size + this.#outbound.length;
+    return this.#inbound.size + this.#outboundCount;
   }
 
   /** Every SA, inbound first. */
   all(): SecurityAssociation[] {
-    return [...this.#inbound.values(), ...this.#outbound];
+    return [...this.#inbound.values(), ...[...this.#outbound.values()].flat()];
   }
 }
