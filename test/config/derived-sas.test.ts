@@ -155,7 +155,7 @@ describe('derived keys (src/security/derived.ts)', () => {
   });
 
   it('pairs SPIs with the index and refuses an index outside the range', () => {
-    const range = { ...derived, firstHomeAddress: '2001:db8:1::1:0', seed } as const;
+    const range = { ...derived, algorithm: 'aes-gcm-16' as const, seed };
     expect(derivedSaPair(range, 7)).toMatchObject({
       homeAddress: '2001:db8:1::1:7',
       spiIn: 0x10007,
