@@ -6,6 +6,7 @@ import { runHa, runMn, runStatus } from './daemons.js';
 import { runDecode } from './decode.js';
 import { runDemo } from './demo.js';
 import { runInspect } from './inspect.js';
+import { runLoadgenCommand } from './loadgen.js';
 import { runPackets } from './packets.js';
 import { runStatecharts } from './statecharts.js';
 import { runTestgen } from './testgen.js';
@@ -56,6 +57,12 @@ Commands:
                               Write each protocol machine's statechart to DIR (default
                               statecharts/) as <name>.json and a Mermaid <name>.md, or
                               check that the files there are up to date (exit 1 if not).
+  loadgen --config HA.json [--mobile-nodes N] [--rate R|max] [--duration S] [--nat RATIO]
+          [--ipv4-hoa RATIO] [--move RATIO] [--lifetime S] [--json]
+                              Simulate N mobile nodes (the HA config's
+                              derivedSecurityAssociations range) registering, refreshing,
+                              moving and deregistering over UDP with ESP; reports offered
+                              and answered BU/s, BU->BA latency, BA statuses, losses.
   lab up|down|move WHERE|status|exec NODE -- CMD [--name PREFIX]
                               The network-namespace lab (needs root): home link with the HA,
                               IPv6-only and public IPv4 visited networks, a private network
@@ -111,6 +118,8 @@ export async function run(argv: readonly string[], io: Io = stdio): Promise<numb
       return runInspect(rest, io);
     case 'lab':
       return runLab(rest, io);
+    case 'loadgen':
+      return runLoadgenCommand(rest, io);
     default:
       io.err(`dsmip6: unknown command ${JSON.stringify(cmd)}; run \`dsmip6 --help\` for the list`);
       return 2;
