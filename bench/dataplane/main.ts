@@ -1,0 +1,281 @@
+/**
+ * `npm run bench:dataplane`: dsmip6 against OpenVPN 2.6 (no crypto) and plain kernel forwarding,
+ * side by side in one run, in a lab of its own with the mobile node behind the NAT. Measures iperf3
+ * TCP and UDP throughput both ways, ping RTT (p50/p99), and the handover gap of a 10 ms ping
+ * stream during each kind of move. Writes bench/results/dataplane-<date>.json and .md, prints the
+ * tables. Needs root. The lab is always taken down, every process it started killed.
+ *
+ *   npm run bench:dataplane -- [--seconds 10] [--pings 1000] [--paths kernel,openvpn,dsmip6]
+ *                              [--no-handover] [--prefix b1234] [--out bench/results]
+ */
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, version as osVersion, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  LAB_ADDRESSES as A,
+  isRoot,
+  LAB_NEEDS_ROOT,
+  type LabLocation,
+  labDown,
+  labMove,
+  labUp,
+} from '../../src/lab/lab.js';
+import { iperf, measureMove, rtt } from './measure.js';
+import { dsmip6Path, IPERF_PORT, kernelPath, openvpnPath, type Path, type PathUp } from './paths.js';
+import { sleep, stopAll } from './procs.js';
+import { renderReport } from './report.js';
+import type { MoveRow, PathResult, Results } from './results.js';
+
+const HANDOVER_WALK: LabLocation[] = ['ipv6', 'ipv4', 'nat', 'home'];
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'dsmip6')
+      return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('bench: cannot find the dsmip6 package root');
+    dir = up;
+  }
+}
+
+function firstLine(argv: string[]): string {
+  try {
+    return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .split('\n')[0]!
+      .trim();
+  } catch (e) {
+    const out = (e as { stdout?: string }).stdout;
+    return out ? out.split('\n')[0]!.trim() : 'not installed';
+  }
+}
+
+function machine(root: string): Record<string, string | number> {
+  const c = cpus();
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a checkout
+  }
+  return {
+    cpu: c[0]?.model ?? 'unknown',
+    cores: c.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: `${release()} ${osVersion()}`,
+    node: process.version,
+    iperf3: firstLine(['iperf3', '--version']),
+    openvpn: firstLine(['openvpn', '--version']),
+    dsmip6Commit: commit,
+  };
+}
+
+function say(s: string): void {
+  process.stderr.write(`bench: ${s}\n`);
+}
+
+async function measurePath(
+  prefix: string,
+  path: Path,
+  opts: { seconds: number; pings: number; udpLength: number },
+): Promise<{ result: PathResult; up?: PathUp }> {
+  const result: PathResult = {
+    name: path.name,
+    description: path.description,
+    available: false,
+    throughput: [],
+    rtt: [],
+  };
+  let up: PathUp;
+  try {
+    say(`${path.name}: setting up`);
+    up = await path.up(prefix);
+  } catch (e) {
+    result.reason = `not available: ${e instanceof Error ? e.message : String(e)}`;
+    say(`${path.name}: ${result.reason}`);
+    return { result };
+  }
+  result.available = true;
+  result.details = up.details;
+  if (up.unreachable.length) result.unreachable = up.unreachable;
+  for (const t of up.targets) {
+    for (const proto of ['tcp', 'udp'] as const) {
+      for (const direction of ['cn→mn', 'mn→cn'] as const) {
+        say(`${path.name}: iperf3 ${proto} ${direction} ${t.family} (${t.address}), ${opts.seconds} s`);
+        const r = await iperf(prefix, t, proto, direction, {
+          seconds: opts.seconds,
+          udpLength: opts.udpLength,
+          port: IPERF_PORT,
+        });
+        say(`  ${r.ok ? `${(r.receivedBps / 1e6).toFixed(1)} Mbit/s` : `error: ${r.error}`}`);
+        result.throughput.push({ family: t.family, proto, direction, result: r });
+      }
+    }
+  }
+  for (const t of up.targets) {
+    say(`${path.name}: ${opts.pings} pings at 10 ms to ${t.address}`);
+    try {
+      const s = await rtt(prefix, t.address, opts.pings);
+      const { run: _run, ...summary } = s;
+      result.rtt.push({ family: t.family, address: t.address, summary });
+      say(`  p50 ${s.p50Ms.toFixed(3)} ms, p99 ${s.p99Ms.toFixed(3)} ms, lost ${s.lost}`);
+    } catch (e) {
+      result.rtt.push({
+        family: t.family,
+        address: t.address,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  return { result, up };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' },
+      pings: { type: 'string', default: '1000' },
+      paths: { type: 'string', default: 'kernel,openvpn,dsmip6' },
+      'no-handover': { type: 'boolean', default: false },
+      prefix: { type: 'string' },
+      out: { type: 'string' },
+      'udp-length': { type: 'string', default: '1350' },
+    },
+  });
+  if (!isRoot()) {
+    console.error(`bench:dataplane: ${LAB_NEEDS_ROOT}`);
+    return 1;
+  }
+  const seconds = Number(values.seconds);
+  const pings = Number(values.pings);
+  const udpLength = Number(values['udp-length']);
+  if (!(Number.isInteger(seconds) && seconds >= 1))
+    throw new Error(`--seconds ${values.seconds}: expected whole seconds >= 1`);
+  if (!(Number.isInteger(pings) && pings >= 10))
+    throw new Error(`--pings ${values.pings}: expected an integer >= 10`);
+  if (!(Number.isInteger(udpLength) && udpLength >= 64 && udpLength <= 1400))
+    throw new Error(`--udp-length ${values['udp-length']}: expected 64-1400`);
+  const wanted = new Set(values.paths.split(',').map((s) => s.trim()));
+  const root = repoRoot();
+  const outDir = resolve(values.out ?? join(root, 'bench', 'results'));
+  const prefix = values.prefix ?? `b${process.pid % 100000}`;
+  const dir = mkdtempSync(join(tmpdir(), 'dsmip6-bench-'));
+
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => {
+    cleaning ??= (async () => {
+      await stopAll();
+      await labDown(prefix).catch((e: unknown) => say(`lab down failed: ${String(e)}`));
+      rmSync(dir, { recursive: true, force: true });
+    })();
+    return cleaning;
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      say(`${sig}: tearing the lab down`);
+      void cleanup().then(() => process.exit(130));
+    });
+  }
+
+  const results: Results = {
+    benchmark: 'dataplane',
+    date: new Date().toISOString(),
+    machine: machine(root),
+    settings: { seconds, pings, udpLength, udpBitrate: 'unlimited (-b 0)', mnAt: 'nat' },
+    notes: [
+      'iperf3: server in the MN namespace bound to the address the CN reaches it at, client at the CN; cn→mn = the CN sends, mn→cn = -R. Throughput is what the receiver got.',
+      `UDP: -b 0 (as fast as the sender can) with ${udpLength}-byte datagrams (no fragmentation on any path); the received rate is the tunnel's UDP capacity, the loss shows the overload.`,
+      'RTT added = tunnel p50/p99 minus the kernel path p50/p99 (IPv4; there is no IPv6 behind the NAT, so the IPv4 baseline serves both families).',
+      'Handover: a 10 ms ping stream from the CN to each home address during each move; gap = first reply after the move finished (new address and routes configured, labMove returned) minus that moment.',
+    ],
+    paths: [],
+    handover: { available: false, moves: [] },
+  };
+
+  try {
+    say(`building lab ${prefix} (MN behind the NAT)`);
+    await labUp({ prefix, at: 'nat' });
+    const paths: Path[] = [kernelPath, openvpnPath];
+    for (const p of paths) {
+      if (!wanted.has(p.name)) continue;
+      const { result, up } = await measurePath(prefix, p, { seconds, pings, udpLength });
+      results.paths.push(result);
+      await up?.down();
+    }
+    if (wanted.has('dsmip6')) {
+      const d = dsmip6Path({ bin: join(root, 'bin', 'dsmip6.js'), dir });
+      const { result, up } = await measurePath(prefix, d, { seconds, pings, udpLength });
+      results.paths.push(result);
+      if (!up) {
+        results.handover.reason = result.reason ?? 'not available';
+      } else if (values['no-handover']) {
+        results.handover.reason = 'not measured (--no-handover)';
+      } else {
+        results.handover.available = true;
+        await handover(prefix, up as Awaited<ReturnType<typeof d.up>>, results.handover.moves);
+      }
+      await up?.down();
+    } else {
+      results.handover.reason = 'not measured (dsmip6 not in --paths)';
+    }
+  } finally {
+    say('tearing the lab down');
+    await cleanup();
+  }
+
+  const report = renderReport(results);
+  mkdirSync(outDir, { recursive: true });
+  const day = results.date.slice(0, 10);
+  const json = join(outDir, `dataplane-${day}.json`);
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, `dataplane-${day}.md`), `${report.markdown}\n`);
+  process.stdout.write(`${report.text}\n\nresults: ${json}\n`);
+  return 0;
+}
+
+async function handover(
+  prefix: string,
+  up: Awaited<ReturnType<ReturnType<typeof dsmip6Path>['up']>>,
+  moves: MoveRow[],
+): Promise<void> {
+  const targets = [
+    { family: 'ipv4' as const, address: A.mn.home.ipv4 },
+    { family: 'ipv6' as const, address: A.mn.home.ipv6 },
+  ];
+  let from: LabLocation = 'nat';
+  for (const to of HANDOVER_WALK) {
+    say(`handover: ${from} → ${to}`);
+    const m = await measureMove(prefix, targets, () => labMove(prefix, to), {
+      leadMs: 1000,
+      timeoutMs: 10_000,
+      trailMs: 300,
+    });
+    const binding = await up.binding();
+    for (const r of m) {
+      moves.push({ from, to, ...r, ...(binding ? { binding } : {}) });
+      say(`  ${r.family}: gap ${r.gap.gapMs ?? 'none'} ms, lost ${r.gap.lost}`);
+    }
+    // Settle before the next move: registered away, or at home.
+    const end = Date.now() + 20_000;
+    while (Date.now() < end) {
+      const s = await up.mnStatus();
+      if (s?.registration === (to === 'home' ? 'home' : 'registered')) break;
+      await sleep(200);
+    }
+    await sleep(500);
+    from = to;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`bench:dataplane: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exit(1);
+  },
+);

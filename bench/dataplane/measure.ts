@@ -1,0 +1,180 @@
+/**
+ * The measurements: iperf3 (server in the MN's namespace bound to the address the CN reaches it
+ * at, client at the CN), ping RTT from the CN, and timestamped ping streams across a move.
+ */
+
+import { labExec } from '../../src/lab/lab.js';
+import {
+  type HandoverGap,
+  handoverGap,
+  type IperfResult,
+  type PingRun,
+  parseIperf3,
+  parsePing,
+  type RttSummary,
+  rttSummary,
+} from './parse.js';
+import { sleep, start, tail, waitForOutput } from './procs.js';
+
+/** Where the CN reaches the MN through one path. */
+export interface Target {
+  /** `ipv4` or `ipv6`: the family of the traffic inside the tunnel. */
+  family: 'ipv4' | 'ipv6';
+  /** The address the CN sends to. */
+  address: string;
+  /** The MN's address the iperf3 server binds to (differs from `address` behind a port forward). */
+  bind: string;
+}
+
+export type Proto = 'tcp' | 'udp';
+/** cn→mn: the CN sends (iperf3 client at the CN sends); mn→cn: `-R`, the MN sends. */
+export type Direction = 'cn→mn' | 'mn→cn';
+
+export interface IperfOptions {
+  seconds: number;
+  /** UDP datagram payload; small enough that no path fragments it. */
+  udpLength: number;
+  port: number;
+}
+
+export type IperfOutcome = ({ ok: true } & IperfResult) | { ok: false; error: string };
+
+export async function iperf(
+  prefix: string,
+  t: Target,
+  proto: Proto,
+  direction: Direction,
+  o: IperfOptions,
+): Promise<IperfOutcome> {
+  // Bound to the tunnel address: an unbound UDP server would answer from the address the MN's
+  // main routing table picks for the CN (the NAT-side one), outside the tunnel.
+  const server = start(
+    prefix,
+    'mn',
+    ['iperf3', '-s', '-1', '--forceflush', '-B', t.bind, '-p', String(o.port)],
+    'iperf3-server',
+  );
+  try {
+    const listening = await waitForOutput(server, (s) => s.includes('Server listening'), 5000);
+    if (!listening) {
+      return { ok: false, error: `iperf3 server did not start: ${tail(server.stdout() + server.stderr())}` };
+    }
+    const argv = [
+      'iperf3',
+      '-c',
+      t.address,
+      '-p',
+      String(o.port),
+      '-t',
+      String(o.seconds),
+      '-J',
+      '--connect-timeout',
+      '3000',
+      ...(proto === 'udp' ? ['-u', '-b', '0', '-l', String(o.udpLength)] : []),
+      ...(direction === 'mn→cn' ? ['-R'] : []),
+    ];
+    const r = await labExec(prefix, 'cn', argv, { timeoutMs: (o.seconds + 20) * 1000 });
+    try {
+      return { ok: true, ...parseIperf3(r.stdout) };
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      return { ok: false, error: r.signal ? `iperf3 killed by ${r.signal} (timeout)` : why };
+    }
+  } finally {
+    await server.stop('SIGTERM', 2000);
+  }
+}
+
+/** Whether the CN gets an echo reply from `address` within `ms`. */
+export async function reachable(prefix: string, address: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const r = await labExec(prefix, 'cn', ['ping', '-n', '-c', '1', '-W', '1', address], { timeoutMs: 5000 });
+    if (r.code === 0) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+/** `count` pings at 10 ms from the CN (root may go below 200 ms). */
+export async function rtt(
+  prefix: string,
+  address: string,
+  count: number,
+): Promise<RttSummary & { run: PingRun }> {
+  const r = await labExec(
+    prefix,
+    'cn',
+    ['ping', '-n', '-D', '-i', '0.01', '-W', '1', '-c', String(count), address],
+    {
+      timeoutMs: count * 10 + 30_000,
+    },
+  );
+  const run = parsePing(r.stdout);
+  if (run.replies.length === 0) throw new Error(`ping ${address}: no replies: ${tail(r.stdout + r.stderr)}`);
+  return { ...rttSummary(run), run };
+}
+
+/** A ping stream at 10 ms from the CN, timestamped (-D), running until stopped. */
+export interface PingStream {
+  address: string;
+  /** Whether a reply has arrived at or after `sinceMs` (wall clock). */
+  repliedSince(sinceMs: number): boolean;
+  stop(): Promise<PingRun>;
+}
+
+export function pingStream(prefix: string, address: string): PingStream {
+  const p = start(prefix, 'cn', ['ping', '-n', '-D', '-i', '0.01', address], 'ping-stream');
+  return {
+    address,
+    repliedSince: (sinceMs) => parsePing(p.stdout()).replies.some((r) => r.atMs >= sinceMs),
+    async stop() {
+      // SIGINT: ping prints its summary.
+      await p.stop('SIGINT', 2000);
+      return parsePing(p.stdout());
+    },
+  };
+}
+
+export interface MoveMeasurement {
+  family: 'ipv4' | 'ipv6';
+  address: string;
+  /** How long labMove took (link deleted … new address and routes configured). */
+  moveMs: number;
+  gap: HandoverGap;
+}
+
+/**
+ * Streams pings to every address, lets them run `leadMs`, performs `move`, and stops once every
+ * stream has a reply after the move finished (or `timeoutMs`), plus `trailMs`.
+ */
+export async function measureMove(
+  prefix: string,
+  targets: readonly { family: 'ipv4' | 'ipv6'; address: string }[],
+  move: () => Promise<void>,
+  opts: { leadMs: number; timeoutMs: number; trailMs: number },
+): Promise<MoveMeasurement[]> {
+  const streams = targets.map((t) => ({ t, s: pingStream(prefix, t.address) }));
+  try {
+    await sleep(opts.leadMs);
+    const t0 = Date.now();
+    await move();
+    const changed = Date.now();
+    const end = changed + opts.timeoutMs;
+    while (Date.now() < end && !streams.every(({ s }) => s.repliedSince(changed))) await sleep(10);
+    await sleep(opts.trailMs);
+    const out: MoveMeasurement[] = [];
+    for (const { t, s } of streams) {
+      const run = await s.stop();
+      out.push({
+        family: t.family,
+        address: t.address,
+        moveMs: changed - t0,
+        gap: handoverGap(run, changed),
+      });
+    }
+    return out;
+  } finally {
+    await Promise.all(streams.map(({ s }) => s.stop()));
+  }
+}

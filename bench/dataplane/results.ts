@@ -1,0 +1,52 @@
+/** The shape of bench/results/dataplane-<date>.json. */
+
+import type { LabLocation } from '../../src/lab/lab.js';
+import type { Direction, IperfOutcome, Proto } from './measure.js';
+import type { HandoverGap, RttSummary } from './parse.js';
+import type { PathName } from './paths.js';
+
+export interface ThroughputRow {
+  family: 'ipv4' | 'ipv6';
+  proto: Proto;
+  direction: Direction;
+  result: IperfOutcome;
+}
+
+export interface RttRow {
+  family: 'ipv4' | 'ipv6';
+  address: string;
+  summary?: RttSummary;
+  error?: string;
+}
+
+export interface PathResult {
+  name: PathName;
+  description: string;
+  available: boolean;
+  /** Why the path (or a family of it) was not measured. */
+  reason?: string;
+  unreachable?: { family: 'ipv4' | 'ipv6'; reason: string }[];
+  details?: Record<string, unknown>;
+  throughput: ThroughputRow[];
+  rtt: RttRow[];
+}
+
+export interface MoveRow {
+  from: LabLocation;
+  to: LabLocation;
+  family: 'ipv4' | 'ipv6';
+  address: string;
+  moveMs: number;
+  gap: HandoverGap;
+  binding?: unknown;
+}
+
+export interface Results {
+  benchmark: 'dataplane';
+  date: string;
+  machine: Record<string, string | number>;
+  settings: { seconds: number; pings: number; udpLength: number; udpBitrate: string; mnAt: LabLocation };
+  notes: string[];
+  paths: PathResult[];
+  handover: { available: boolean; reason?: string; moves: MoveRow[] };
+}
