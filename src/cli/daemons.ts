@@ -254,8 +254,22 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
         ...optional('ip', rawIpv6([60, 50], hooks.log)),
         clock: systemClock,
       }),
-    (runtime) => ({ bindings: runtime.bindings(), counters: runtime.counters() }),
+    (runtime) => ({ memory: daemonMemory(), bindings: runtime.bindings(), counters: runtime.counters() }),
   );
+}
+
+/**
+ * Heap and RSS of the daemon for `dsmip6 status --json`. Under --expose-gc (the benchmark,
+ * bench/ha) garbage is collected first, so heapUsed is what the binding cache really holds.
+ */
+function daemonMemory(): { heapUsed: number; heapTotal: number; rss: number; external: number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, external: m.external };
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>

@@ -4,9 +4,17 @@
  * sides derive the same keys. Prints a table per phase, or the report as JSON.
  */
 
+import { createInterface } from 'node:readline';
 import { ConfigFileError, loadConfig } from '../config/load.js';
-import type { HaConfig } from '../config/schema.js';
-import { type LoadgenReport, runLoadgen } from '../loadgen/engine.js';
+import type { HaConfig, HaDerivedSaConfig } from '../config/schema.js';
+import {
+  createLoadgen,
+  type LoadgenOptions,
+  type LoadgenReport,
+  PHASES,
+  type Phase,
+  runLoadgen,
+} from '../loadgen/engine.js';
 import { DEFAULT_MAX_SOCKETS, LoadgenArgsError, parseLoadgenArgs } from '../loadgen/options.js';
 import { DgramUdpPortFactory } from '../net/udp.js';
 import type { Io } from './main.js';
@@ -81,30 +89,73 @@ export async function runLoadgenCommand(argv: readonly string[], io: Io): Promis
     );
     return 2;
   }
+  const options = (
+    mobileNodes: number,
+    range: HaDerivedSaConfig,
+    ha: LoadgenOptions['ha'],
+  ): LoadgenOptions => ({
+    ha,
+    range,
+    mobileNodes,
+    rate: args.rate,
+    window: args.window,
+    lifetimeSeconds: args.lifetimeSeconds,
+    durationSeconds: args.durationSeconds,
+    natRatio: args.natRatio,
+    ipv4HomeRatio: args.ipv4HomeRatio,
+    moveRatio: args.moveRatio,
+    timeoutMs: args.timeoutMs,
+    phases: args.phases,
+    sockets: args.sockets ?? Math.min(mobileNodes, DEFAULT_MAX_SOCKETS),
+    bindAddresses: args.bindAddresses,
+    udp: new DgramUdpPortFactory(),
+    seed: args.seed,
+    ...(args.json || args.interactive ? {} : { progress: (line: string) => io.err(line) }),
+  });
+  const ha = { ipv4: config.addresses.ipv4, port: config.udpPort, ipv6: config.addresses.ipv6 };
+  if (args.interactive) return interactive(options(mobileNodes, range, ha), io);
   try {
-    const report = await runLoadgen({
-      ha: { ipv4: config.addresses.ipv4, port: config.udpPort, ipv6: config.addresses.ipv6 },
-      range,
-      mobileNodes,
-      rate: args.rate,
-      window: args.window,
-      lifetimeSeconds: args.lifetimeSeconds,
-      durationSeconds: args.durationSeconds,
-      natRatio: args.natRatio,
-      ipv4HomeRatio: args.ipv4HomeRatio,
-      moveRatio: args.moveRatio,
-      timeoutMs: args.timeoutMs,
-      phases: args.phases,
-      sockets: args.sockets ?? Math.min(mobileNodes, DEFAULT_MAX_SOCKETS),
-      bindAddresses: args.bindAddresses,
-      udp: new DgramUdpPortFactory(),
-      seed: args.seed,
-      ...(args.json ? {} : { progress: (line: string) => io.err(line) }),
-    });
+    const report = await runLoadgen(options(mobileNodes, range, ha));
     io.out(args.json ? JSON.stringify(report) : formatLoadgenReport(report));
     return 0;
   } catch (e) {
     io.err(`dsmip6 loadgen: ${e instanceof LoadgenArgsError ? e.message : (e as Error).message}`);
     return 1;
   }
+}
+
+/**
+ * `--interactive`: one population for a whole benchmark. Each stdin line `PHASE [RATE|max]
+ * [SECONDS]` runs a phase and prints its report as one JSON line; EOF closes the sockets.
+ */
+async function interactive(options: LoadgenOptions, io: Io): Promise<number> {
+  const loadgen = await createLoadgen(options);
+  io.out(JSON.stringify({ ready: true, mobileNodes: loadgen.mobileNodes, sockets: loadgen.sockets }));
+  const lines = createInterface({ input: process.stdin });
+  try {
+    for await (const line of lines) {
+      const [phase, rateText, secondsText] = line.trim().split(/\s+/);
+      if (!phase) continue;
+      if (!(PHASES as readonly string[]).includes(phase)) {
+        io.out(
+          JSON.stringify({ error: `unknown phase ${JSON.stringify(phase)} (expected ${PHASES.join(', ')})` }),
+        );
+        continue;
+      }
+      const rate = rateText === undefined || rateText === 'max' ? 'max' : Number(rateText);
+      const seconds = secondsText === undefined ? undefined : Number(secondsText);
+      if ((rate !== 'max' && !(rate > 0)) || (seconds !== undefined && !(seconds >= 0))) {
+        io.out(JSON.stringify({ error: `bad rate or seconds in ${JSON.stringify(line)}` }));
+        continue;
+      }
+      const report = await loadgen.run(phase as Phase, {
+        rate,
+        ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
+      });
+      io.out(JSON.stringify(report));
+    }
+  } finally {
+    await loadgen.close();
+  }
+  return 0;
 }

@@ -76,6 +76,14 @@ export interface LoadgenReport {
   readonly phases: PhaseReport[];
 }
 
+/** A population with its sockets open, running one phase at a time (the benchmark drives it). */
+export interface Loadgen {
+  readonly mobileNodes: number;
+  readonly sockets: number;
+  run(phase: Phase, how?: { rate?: number | 'max'; durationSeconds?: number }): Promise<PhaseReport>;
+  close(): Promise<void>;
+}
+
 interface Counters {
   offered: number;
   answered: number;
@@ -104,7 +112,24 @@ const bump = (record: Record<string, number>, key: number): void => {
   record[key] = (record[key] ?? 0) + 1;
 };
 
+/** Runs `o.phases` in order and closes the sockets. */
 export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenReport> {
+  const loadgen = await createLoadgen(o);
+  const phases: PhaseReport[] = [];
+  try {
+    for (const phase of PHASES) {
+      if (!o.phases.includes(phase)) continue;
+      const report = await loadgen.run(phase);
+      phases.push(report);
+      await o.afterPhase?.(phase, report);
+    }
+  } finally {
+    await loadgen.close();
+  }
+  return { mobileNodes: loadgen.mobileNodes, sockets: loadgen.sockets, phases };
+}
+
+export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
   const population = createPopulation({
     range: o.range,
     count: o.mobileNodes,
@@ -216,7 +241,10 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenReport> {
    * Offers `next()`'s BUs until it returns undefined, at the configured rate or closed-loop, then
    * waits for the last answers (or their timeout).
    */
-  const drive = (next: () => { node: SimulatedMobileNode; lifetime: number } | undefined): Promise<void> =>
+  const drive = (
+    rateOrMax: number | 'max',
+    next: () => { node: SimulatedMobileNode; lifetime: number } | undefined,
+  ): Promise<void> =>
     new Promise((resolve) => {
       const start = performance.now();
       let sent = 0;
@@ -239,7 +267,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenReport> {
         resolve();
         return true;
       };
-      if (o.rate === 'max') {
+      if (rateOrMax === 'max') {
         const fill = (): void => {
           while (!exhausted && outstanding < o.window && sendOne()) {}
           finishIfDone();
@@ -251,7 +279,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenReport> {
         }, 20);
         fill();
       } else {
-        const rate = o.rate;
+        const rate = rateOrMax;
         onAnswer = () => {
           finishIfDone();
         };
@@ -264,9 +292,9 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenReport> {
       }
     });
 
-  const phaseReport = (phase: Phase, seconds: number): PhaseReport => ({
+  const phaseReport = (phase: Phase, rate: number | 'max', seconds: number): PhaseReport => ({
     phase,
-    rate: o.rate,
+    rate,
     offered: counters.offered,
     answered: counters.answered,
     lost: counters.lost,
@@ -282,20 +310,21 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenReport> {
   });
 
   const nodes = population.nodes;
-  const reports: PhaseReport[] = [];
-  try {
-    for (const phase of PHASES) {
-      if (!o.phases.includes(phase)) continue;
+  let steadyNext = 0;
+  return {
+    mobileNodes: nodes.length,
+    sockets: sockets.length,
+    async run(phase, how = {}) {
+      const rate = how.rate ?? o.rate;
       counters = newCounters();
-      o.progress?.(`${phase}: ${nodes.length} mobile nodes, rate ${o.rate}`);
+      o.progress?.(`${phase}: ${nodes.length} mobile nodes, rate ${rate}`);
       const t0 = performance.now();
       if (phase === 'steady') {
-        const deadline = t0 + o.durationSeconds * 1000;
-        let i = 0;
-        await drive(() => {
+        const deadline = t0 + (how.durationSeconds ?? o.durationSeconds) * 1000;
+        await drive(rate, () => {
           if (performance.now() >= deadline) return undefined;
-          const node = nodes[i++ % nodes.length]!;
-          if (random() < o.moveRatio) {
+          const node = nodes[steadyNext++ % nodes.length]!;
+          if (sockets.length > 1 && random() < o.moveRatio) {
             // A move: another network, so another care-of address and source port.
             node.moves++;
             node.socket = (node.socket + 1 + Math.floor(random() * (sockets.length - 1))) % sockets.length;
@@ -305,18 +334,17 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenReport> {
       } else {
         let i = 0;
         const lifetime = phase === 'register' ? o.lifetimeSeconds : 0;
-        await drive(() => (i < nodes.length ? { node: nodes[i++]!, lifetime } : undefined));
+        await drive(rate, () => (i < nodes.length ? { node: nodes[i++]!, lifetime } : undefined));
       }
-      // The BUs are answered; the phase took until the last answer (or timeout).
-      const report = phaseReport(phase, (performance.now() - t0) / 1000);
-      reports.push(report);
+      // Every BU is answered or timed out; the phase lasted until then.
+      const report = phaseReport(phase, rate, (performance.now() - t0) / 1000);
       o.progress?.(
         `${phase}: ${report.answered}/${report.offered} answered, ${report.answeredPerSecond} BA/s, p50 ${report.latency.p50Ms} ms, p99 ${report.latency.p99Ms} ms, lost ${report.lost}`,
       );
-      await o.afterPhase?.(phase, report);
-    }
-  } finally {
-    await Promise.all(sockets.map((s) => s.close()));
-  }
-  return { mobileNodes: nodes.length, sockets: sockets.length, phases: reports };
+      return report;
+    },
+    async close() {
+      await Promise.all(sockets.map((s) => s.close()));
+    },
+  };
 }

@@ -22,6 +22,8 @@ export interface LoadgenArgs {
   readonly sockets?: number;
   readonly bindAddresses: readonly string[];
   readonly json: boolean;
+  /** Phases come from stdin, one `PHASE [RATE|max] [SECONDS]` per line; a JSON report each. */
+  readonly interactive: boolean;
   readonly seed: number;
 }
 
@@ -96,6 +98,7 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenArgs {
         bind: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean' },
+        interactive: { type: 'boolean' },
       },
     }));
   } catch (e) {
@@ -142,6 +145,7 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenArgs {
     ...(sockets !== undefined ? { sockets } : {}),
     bindAddresses: bindAddresses(text('bind') ?? '127.0.0.1', socketsFor),
     json: values.json === true,
+    interactive: values.interactive === true,
     seed: number('seed', text('seed'), 0, 0xffffffff, true) ?? 1,
   };
 }
