@@ -7,10 +7,10 @@
 
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
+import { isSignalling } from '../dataplane/packet.js';
 import type { CareOf } from '../machines/binding-cache-entry.js';
 import type { HaSendBindingAckParams, HomeAgentInput, HomeAgentReport } from '../machines/home-agent.js';
 import type { Clock, Datagram, IpPacketPort, UdpPort, UdpPortFactory } from '../net/ports.js';
-import { isSignalling } from '../dataplane/packet.js';
 import { ipv6, ipv6TextToBytes, type MobilityPacketFields } from '../wire/index.js';
 import type { MobilityCrypto } from './crypto.js';
 import { createHomeAgentCore } from './home-agent-core.js';
@@ -231,7 +231,10 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
       // RFC 5555 §4.1: the packet after the UDP header is signalling (IPv6/ESP to the HA) or data.
       if (isSignalling(d.data, haIpv6)) receive(d.data, d);
       else if (o.onTunnelData) o.onTunnelData(d);
-      else drop(d.data.length && d.data[0]! >> 4 === 4 ? 'ipv4-data-without-data-plane' : 'data-without-data-plane');
+      else
+        drop(
+          d.data.length && d.data[0]! >> 4 === 4 ? 'ipv4-data-without-data-plane' : 'data-without-data-plane',
+        );
     });
   }
   o.ip?.onPacket((p) => receive(p));

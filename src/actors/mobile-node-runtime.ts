@@ -8,6 +8,7 @@
 
 import type { Logger } from 'pino';
 import { createActor, type InspectionEvent } from 'xstate';
+import { isSignalling } from '../dataplane/packet.js';
 import {
   type MnSendBindingUpdateParams,
   type MnStatus,
@@ -24,7 +25,7 @@ import type {
   UdpPort,
   UdpPortFactory,
 } from '../net/ports.js';
-import { DSMIPV6_UDP_PORT, ipv6, type MobilityPacketFields } from '../wire/index.js';
+import { DSMIPV6_UDP_PORT, ipv6, ipv6TextToBytes, type MobilityPacketFields } from '../wire/index.js';
 import type { MobilityCrypto } from './crypto.js';
 import { baReceived, bindingUpdateFor } from './messages.js';
 
@@ -47,6 +48,28 @@ export interface MnRuntimeOptions {
   readonly onPacket?: (direction: 'in' | 'out', packet: Uint8Array) => void;
   /** xstate's inspection observer (the live inspector's collector), given to the supervisor actor. */
   readonly inspect?: (event: InspectionEvent) => void;
+  /** UDP-encapsulated data (not signalling) from the home agent: the data plane's, when there is one. */
+  readonly onTunnelData?: (datagram: Datagram) => void;
+  /** What the data plane must do now; called whenever the registration, NAT verdict or IPv4 HoA changes. */
+  readonly onTunnelState?: (state: MnTunnelState) => void;
+}
+
+/** The data plane's view of the registration (RFC 5555 §4.1 picks the encapsulation). */
+export interface MnTunnelState {
+  /** Physically at home: home-address traffic uses the home link, nothing is tunnelled. */
+  readonly atHome: boolean;
+  /**
+   * The route the last BA confirmed; kept while a BU for a new care-of address is outstanding
+   * (switching happens when its BA arrives, not before); null before the first registration.
+   */
+  readonly route: {
+    readonly mode: 'ip6' | 'ip4' | 'udp';
+    readonly careOf: string;
+    readonly homeAgent: string;
+    readonly udp?: { readonly localPort: number; readonly remotePort: number };
+  } | null;
+  readonly homeAgent: { readonly ipv6?: string; readonly ipv4?: string } | null;
+  readonly ipv4HomeAddress?: string;
 }
 
 export interface MnCounters {
@@ -133,10 +156,61 @@ export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
     }
   };
 
+  let haBytes: { text: string; bytes: Uint8Array | undefined } | undefined;
+  /** The HA's IPv6 address as bytes (signalling is IPv6/ESP from it), converted once per HA. */
+  const haIpv6Bytes = (): Uint8Array | undefined => {
+    const text = status?.ha?.ipv6;
+    if (!text) return undefined;
+    if (haBytes?.text !== text) haBytes = { text, bytes: ipv6TextToBytes(text) };
+    return haBytes.bytes;
+  };
+  let tunnelRoute: MnTunnelState['route'] = null;
+  let tunnelIpv4: string | undefined;
+  let lastTunnelState = '';
+  /** Recomputes the data plane's state from the latest status and NAT verdict (RFC 5555 §4.1). */
+  const updateTunnel = (): void => {
+    if (!o.onTunnelState || !status) return;
+    const s = status;
+    const atHome = s.attachment === 'home';
+    if (atHome) tunnelRoute = null;
+    else if (s.registration === 'registered' && s.careOf && s.ha && s.attachment !== 'detached') {
+      if (s.attachment === 'ipv6' && s.ha.ipv6) {
+        tunnelRoute = { mode: 'ip6', careOf: s.careOf, homeAgent: s.ha.ipv6 };
+      } else if (s.attachment === 'ipv4' && s.ha.ipv4) {
+        const udpMode = natDetected === true || o.input.forceUdp;
+        tunnelRoute = udpMode
+          ? {
+              mode: 'udp',
+              careOf: s.careOf,
+              homeAgent: s.ha.ipv4,
+              udp: { localPort: udp.local().port, remotePort: o.haUdpPort ?? DSMIPV6_UDP_PORT },
+            }
+          : { mode: 'ip4', careOf: s.careOf, homeAgent: s.ha.ipv4 };
+      }
+    }
+    // Like the route, the IPv4 home address follows confirmed registrations only (a BU in flight
+    // after a move carries no verdict on it yet).
+    if (s.registration === 'registered') tunnelIpv4 = s.ipv4?.address;
+    const ipv4HomeAddress = tunnelIpv4;
+    const state: MnTunnelState = {
+      atHome,
+      route: tunnelRoute,
+      homeAgent: s.ha
+        ? { ...(s.ha.ipv6 ? { ipv6: s.ha.ipv6 } : {}), ...(s.ha.ipv4 ? { ipv4: s.ha.ipv4 } : {}) }
+        : null,
+      ...(ipv4HomeAddress ? { ipv4HomeAddress } : {}),
+    };
+    const key = JSON.stringify(state);
+    if (key === lastTunnelState) return;
+    lastTunnelState = key;
+    o.onTunnelState(state);
+  };
+
   let afterDeregistration: (() => void) | undefined;
   const onReport = (r: MobileNodeReport): void => {
     if (r.type === 'MN.STATUS') {
       status = r;
+      updateTunnel();
       if (r.registration !== 'registered' && r.registration !== 'registering') afterDeregistration?.();
       log.info(
         {
@@ -191,6 +265,7 @@ export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
       // The HA's NAT verdict reaches the supervisor after the registration report; keep it live.
       if (snap.status === 'active' && snap.context.natDetected !== natDetected) {
         natDetected = snap.context.natDetected;
+        updateTunnel();
         log.info(
           { event: 'nat', nat: natDetected },
           natDetected ? 'behind a NAT (HA says so)' : 'no NAT (HA says so)',
@@ -229,9 +304,14 @@ export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
     }
   };
   udp.onMessage((d: Datagram) => {
-    const version = d.data.length ? d.data[0]! >> 4 : 0;
-    if (version === 6) receive(d.data);
-    else drop(version === 4 ? 'ipv4-data-without-data-plane' : 'bad-inner-version');
+    // RFC 5555 §4.1: after the UDP header comes signalling (IPv6/ESP from the HA) or tunnelled data.
+    const ha = haIpv6Bytes();
+    if (d.data.length && d.data[0]! >> 4 === 6 && (!ha || isSignalling(d.data, ha))) receive(d.data);
+    else if (o.onTunnelData) o.onTunnelData(d);
+    else
+      drop(
+        d.data.length && d.data[0]! >> 4 === 4 ? 'ipv4-data-without-data-plane' : 'data-without-data-plane',
+      );
   });
   o.ip?.onPacket(receive);
   await o.links.start((ev) => actor.send(ev));

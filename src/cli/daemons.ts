@@ -14,6 +14,12 @@ import { startHomeAgent } from '../actors/home-agent-runtime.js';
 import { startMobileNode } from '../actors/mobile-node-runtime.js';
 import { homeAgentInput, mobileNodeInput } from '../config/inputs.js';
 import { ConfigFileError, loadConfig } from '../config/load.js';
+import {
+  type HomeDataplane,
+  type MobileDataplane,
+  startHomeDataplane,
+  startMobileDataplane,
+} from '../dataplane/daemon.js';
 import { createInspectCollector } from '../inspect/collector.js';
 import { startInspectServer } from '../inspect/server.js';
 import { queryControl, serveControl } from '../net/control-socket.js';
@@ -179,6 +185,8 @@ async function serve<R extends Runtime>(
   io: Io,
   start: (hooks: DaemonHooks) => Promise<R>,
   status: (runtime: R) => object,
+  /** Runs after the runtime stopped (the data plane: its TUN, routes and proxy entries). */
+  afterStop: () => Promise<void> = async () => {},
 ): Promise<number> {
   const log = createLogger(args.logLevel ?? config.log.level);
   const pcap = pcapSink(args.pcap ?? config.pcap);
@@ -213,6 +221,7 @@ async function serve<R extends Runtime>(
   }));
   return untilStopped(runtime.done, async () => {
     await runtime.stop();
+    await afterStop();
     await control.close();
     await live?.server.close();
     pcap?.close();
@@ -237,14 +246,28 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
       sad.add({ ...common(sa), spi: sa.spiOut, direction: 'out', homeAddress: sa.homeAddress }, { path });
     }
   }
+  let dataplane: HomeDataplane | undefined;
   return serve(
     'ha',
     args,
     config,
     io,
-    (hooks) =>
-      startHomeAgent({
+    async (hooks) => {
+      // The data plane first: a TUN that cannot be made (no root, no /dev/net/tun) is a start error.
+      dataplane = config.dataplane
+        ? await startHomeDataplane({
+            settings: config.dataplane,
+            homePrefix: config.homePrefix.text,
+            addresses: config.addresses,
+            udpPort: config.udpPort,
+            ...(config.ipv4Pool ? { ipv4Pool: config.ipv4Pool } : {}),
+            log: hooks.log,
+          })
+        : undefined;
+      const dp = dataplane;
+      return startHomeAgent({
         ...hooks,
+        ...(dp ? { onBinding: dp.onBinding, onTunnelData: dp.onTunnelData } : {}),
         input: homeAgentInput(config),
         addresses: config.addresses,
         udpPort: config.udpPort,
@@ -253,8 +276,18 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
         // BUs with a Home Address option (60) and from home as plain ESP (50).
         ...optional('ip', rawIpv6([60, 50], hooks.log)),
         clock: systemClock,
-      }),
-    (runtime) => ({ memory: daemonMemory(), bindings: runtime.bindings(), counters: runtime.counters() }),
+      }).catch(async (e) => {
+        await dp?.stop();
+        throw e;
+      });
+    },
+    (runtime) => ({
+      memory: daemonMemory(),
+      bindings: runtime.bindings(),
+      counters: runtime.counters(),
+      ...(dataplane ? { dataplane: dataplane.counters() } : {}),
+    }),
+    async () => dataplane?.stop(),
   );
 }
 
@@ -297,14 +330,24 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
     { ...common(sa), spi: sa.spiOut, direction: 'out', homeAddress: config.homeAddress },
     { ...common(sa), spi: sa.spiIn, direction: 'in', homeAddress: config.homeAddress },
   ];
+  let mnDataplane: MobileDataplane | undefined;
   return serve(
     'mn',
     args,
     config,
     io,
-    (hooks) =>
-      startMobileNode({
+    async (hooks) => {
+      mnDataplane = config.dataplane
+        ? await startMobileDataplane({
+            settings: config.dataplane,
+            homeAddress: config.homeAddress,
+            log: hooks.log,
+          })
+        : undefined;
+      const dp = mnDataplane;
+      return startMobileNode({
         ...hooks,
+        ...(dp ? { onTunnelState: dp.onTunnelState, onTunnelData: dp.onTunnelData } : {}),
         // RFC 6275 §11.7.1: the first sequence number is random.
         input: mobileNodeInput(config, randomInt(0x10000)),
         crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociation')),
@@ -315,12 +358,18 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
         // BAs with a Type 2 routing header (43) and at home as plain ESP (50).
         ...optional('ip', rawIpv6([43, 50], hooks.log)),
         clock: systemClock,
-      }),
+      }).catch(async (e) => {
+        await dp?.stop();
+        throw e;
+      });
+    },
     (runtime) => ({
       homeAddress: config.homeAddress,
       status: runtime.status() ?? null,
       counters: runtime.counters(),
+      ...(mnDataplane ? { dataplane: mnDataplane.counters() } : {}),
     }),
+    async () => mnDataplane?.stop(),
   );
 }
 

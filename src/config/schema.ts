@@ -72,6 +72,26 @@ export interface HaDerivedSaConfig {
   readonly spiOutBase: number;
 }
 
+/**
+ * The data plane (src/dataplane): a TUN device and the tunnels to the other end. Absent: the daemon
+ * does signalling only (no TUN, no root needed for it).
+ */
+export interface DataplaneConfig {
+  /** TUN device name (created by the daemon, gone when it exits). */
+  readonly tun: string;
+  /** MTU of the path the tunnel packets take (the outer link's MTU); the TUN gets it minus 40. */
+  readonly mtu: number;
+}
+
+export interface HaDataplaneConfig extends DataplaneConfig {
+  /**
+   * The real home link (e.g. eth0), where a mobile node can be at home: bound home addresses are
+   * intercepted there by proxy ND / proxy ARP. Absent: a virtual home network (prefix and pool
+   * routed into the TUN; RFC 6275 allows a home link without nodes).
+   */
+  readonly homeLink?: string;
+}
+
 export interface HaConfig {
   readonly homePrefix: Ipv6PrefixConfig;
   /** The HA's own addresses; the IPv6 one may lie in the home prefix (virtual home network). */
@@ -87,6 +107,7 @@ export interface HaConfig {
   /** Empty when every mobile node comes from `derivedSecurityAssociations`. */
   readonly securityAssociations: readonly HaSecurityAssociationConfig[];
   readonly derivedSecurityAssociations?: HaDerivedSaConfig;
+  readonly dataplane?: HaDataplaneConfig;
   readonly control: ControlConfig;
   readonly pcap?: string;
   readonly log: LogConfig;
@@ -124,6 +145,7 @@ export interface MnConfig {
   readonly securityAssociation: SecurityAssociationConfig;
   /** Movement detection debounce (src/machines/movement.ts). */
   readonly settleMs: number;
+  readonly dataplane?: DataplaneConfig;
   readonly control: ControlConfig;
   readonly pcap?: string;
   readonly log: LogConfig;

@@ -30,6 +30,7 @@ import {
   type EspAlgorithm,
   type HaAddressConfig,
   type HaConfig,
+  type HaDataplaneConfig,
   type HaDerivedSaConfig,
   type HaIpv4PoolConfig,
   type HaSecurityAssociationConfig,
@@ -604,6 +605,45 @@ function log(e: Errors, path: string, value: unknown, fallback: LogLevel): LogCo
   return level && { level };
 }
 
+/** Smallest path MTU: the TUN (path MTU - 40) must still carry IPv6's 1280 (RFC 8200 §5). */
+export const MIN_DATAPLANE_MTU = 1320;
+export const DATAPLANE_DEFAULTS = { mtu: 1500, haTun: 'dsmip6ha', mnTun: 'dsmip6' } as const;
+
+/** `dataplane`: absent → none; `{}` → defaults; `homeLink` only for the home agent. */
+function dataplane(
+  e: Errors,
+  path: string,
+  value: unknown,
+  role: 'ha' | 'mn',
+): { ok: boolean; config?: HaDataplaneConfig } {
+  if (value === undefined) return { ok: true };
+  const keys = role === 'ha' ? ['tun', 'mtu', 'homeLink'] : ['tun', 'mtu'];
+  const d = object(
+    e,
+    path,
+    value,
+    keys,
+    `{ "tun": "${role === 'ha' ? DATAPLANE_DEFAULTS.haTun : DATAPLANE_DEFAULTS.mnTun}", "mtu": 1500 }`,
+  );
+  if (!d) return { ok: false };
+  const tun =
+    d.tun === undefined
+      ? role === 'ha'
+        ? DATAPLANE_DEFAULTS.haTun
+        : DATAPLANE_DEFAULTS.mnTun
+      : interfaceName(e, child(path, 'tun'), d.tun);
+  const mtu = optionalInteger(e, child(path, 'mtu'), d.mtu, MIN_DATAPLANE_MTU, 65535, DATAPLANE_DEFAULTS.mtu);
+  const homeLink =
+    d.homeLink === undefined ? undefined : interfaceName(e, child(path, 'homeLink'), d.homeLink);
+  if (tun === undefined || mtu === undefined || (d.homeLink !== undefined && homeLink === undefined))
+    return { ok: false };
+  if (homeLink === tun) {
+    e.bad(child(path, 'homeLink'), homeLink, 'the TUN device itself', 'the home link interface, e.g. eth0');
+    return { ok: false };
+  }
+  return { ok: true, config: { tun, mtu, ...(homeLink !== undefined && { homeLink }) } };
+}
+
 function pcap(e: Errors, path: string, value: unknown): { ok: boolean; file?: string } {
   if (value === undefined) return { ok: true };
   const file = string(e, path, value, 'a file name to write the pcap to');
@@ -640,6 +680,7 @@ const HA_KEYS = [
   'allowForceUdp',
   'securityAssociations',
   'derivedSecurityAssociations',
+  'dataplane',
   'control',
   'pcap',
   'log',
@@ -997,6 +1038,7 @@ export function parseHaConfig(json: unknown): ConfigResult<HaConfig> {
     homePrefix,
     securityAssociations,
   );
+  const dp = dataplane(e, p('dataplane'), root.dataplane, 'ha');
   const ctl = control(e, p('control'), root.control, HA_DEFAULTS.controlSocket);
   const capture = pcap(e, p('pcap'), root.pcap);
   const logConfig = log(e, p('log'), root.log, HA_DEFAULTS.logLevel);
@@ -1011,6 +1053,7 @@ export function parseHaConfig(json: unknown): ConfigResult<HaConfig> {
     allowForceUdp === undefined ||
     !securityAssociations ||
     !derived.ok ||
+    !dp.ok ||
     !ctl ||
     !capture.ok ||
     !logConfig
@@ -1027,6 +1070,7 @@ export function parseHaConfig(json: unknown): ConfigResult<HaConfig> {
     allowForceUdp,
     securityAssociations,
     ...(derived.range && { derivedSecurityAssociations: derived.range }),
+    ...(dp.config && { dataplane: dp.config }),
     control: ctl,
     ...(capture.file !== undefined && { pcap: capture.file }),
     log: logConfig,
@@ -1048,6 +1092,7 @@ const MN_KEYS = [
   'interfaces',
   'securityAssociation',
   'settleMs',
+  'dataplane',
   'control',
   'pcap',
   'log',
@@ -1282,6 +1327,7 @@ export function parseMnConfig(json: unknown): ConfigResult<MnConfig> {
   }
 
   const settleMs = optionalInteger(e, p('settleMs'), root.settleMs, 0, MAX_SETTLE_MS, MN_DEFAULTS.settleMs);
+  const dp = dataplane(e, p('dataplane'), root.dataplane, 'mn');
   const ctl = control(e, p('control'), root.control, MN_DEFAULTS.controlSocket);
   const capture = pcap(e, p('pcap'), root.pcap);
   const logConfig = log(e, p('log'), root.log, MN_DEFAULTS.logLevel);
@@ -1298,6 +1344,7 @@ export function parseMnConfig(json: unknown): ConfigResult<MnConfig> {
     !interfacesOk ||
     !sa ||
     settleMs === undefined ||
+    !dp.ok ||
     !ctl ||
     !capture.ok ||
     !logConfig
@@ -1316,6 +1363,7 @@ export function parseMnConfig(json: unknown): ConfigResult<MnConfig> {
     ...(interfaces && { interfaces }),
     securityAssociation: sa,
     settleMs,
+    ...(dp.config && { dataplane: dp.config }),
     control: ctl,
     ...(capture.file !== undefined && { pcap: capture.file }),
     log: logConfig,

@@ -7,6 +7,7 @@
 /** IP protocol / IPv6 Next Header values (IANA "Assigned Internet Protocol Numbers"). */
 export const IpProto = {
   HopByHop: 0,
+  ICMP: 1,
   IPv4: 4, // IPv4-in-IP encapsulation (RFC 5555 §4.1, RFC 2003)
   UDP: 17,
   IPv6: 41, // IPv6-in-IP encapsulation (RFC 5555 §4.1, RFC 2473)

@@ -5,6 +5,7 @@ export * from './constants.js';
 export * from './dissect.js';
 export * from './error.js';
 export * from './esp.js';
+export * from './icmp.js';
 export * from './ipv4.js';
 export * from './ipv6.js';
 export * from './ipv6-ext.js';

@@ -1,0 +1,217 @@
+/**
+ * The data plane as the daemons start it: the TUN device, the raw tunnel sockets, the kernel's
+ * routes, and the tunnel endpoint, put together from a config; then the hooks the runtime calls
+ * (bindings or registrations, UDP-encapsulated data) and the counters `dsmip6 status` shows.
+ */
+
+import { execFile } from 'node:child_process';
+import type { Logger } from 'pino';
+import { IpCommands } from '../net/ip-commands.js';
+import { RawTunnelSockets } from '../net/raw-tunnel.js';
+import { TunDevice } from '../net/tun.js';
+import { ipv4TextToBytes } from '../wire/address.js';
+import type { TrafficCounters } from './counters.js';
+import { setupHomeNetwork } from './home-network.js';
+import { HomeTunnel, type HomeTunnelCounters, type TunnelBinding } from './home-tunnel.js';
+import { setupMobileNetwork } from './mobile-network.js';
+import { type MobileRoute, MobileTunnel } from './mobile-tunnel.js';
+import { type Encapsulation, MAX_OVERHEAD } from './packet.js';
+
+export interface DataplaneSettings {
+  readonly tun: string;
+  /** Path MTU; the TUN gets this minus the largest encapsulation overhead. */
+  readonly mtu: number;
+}
+
+/** The binding cache's view of a binding (the HA runtime's Binding, structurally). */
+export interface CachedBinding {
+  readonly careOf: { readonly address: string };
+  readonly tunnel: string;
+  readonly nat?: { readonly address: string; readonly port: number };
+  readonly udpEndpoint?: { readonly address: string; readonly port: number };
+  readonly ipv4HomeAddress?: string;
+}
+
+export interface HomeDataplane {
+  onBinding(homeAddress: string, binding: CachedBinding | undefined): void;
+  onTunnelData(datagram: {
+    readonly data: Uint8Array;
+    readonly address: string;
+    readonly port: number;
+  }): void;
+  counters(): HomeTunnelCounters;
+  stop(): Promise<void>;
+}
+
+const isEncapsulation = (t: string): t is Encapsulation => t === 'ip6' || t === 'ip4' || t === 'udp';
+
+/** The binding cache entry's report → what forwarding needs (RFC 5555 §4.1). */
+export function tunnelBindingOf(homeAddress: string, b: CachedBinding): TunnelBinding | undefined {
+  if (!isEncapsulation(b.tunnel)) return undefined;
+  const udp = b.udpEndpoint ?? b.nat;
+  return {
+    homeAddress,
+    mode: b.tunnel,
+    careOf: b.careOf.address,
+    ...(b.ipv4HomeAddress ? { ipv4HomeAddress: b.ipv4HomeAddress } : {}),
+    ...(b.tunnel === 'udp' && udp ? { udp } : {}),
+  };
+}
+
+export async function startHomeDataplane(o: {
+  readonly settings: DataplaneSettings & { readonly homeLink?: string };
+  readonly homePrefix: string;
+  readonly addresses: { readonly ipv6: string; readonly ipv4?: string };
+  readonly udpPort: number;
+  readonly ipv4Pool?: { readonly start: string; readonly prefixLength: number };
+  readonly log: Logger;
+}): Promise<HomeDataplane> {
+  const log = o.log.child({ actor: 'ha/tunnel' });
+  const commands = new IpCommands((e) => log.warn({ event: 'ip.failed', error: e.message }, e.message));
+  const onError = (e: Error) => log.warn({ event: 'dataplane.error', error: e.message }, e.message);
+  const tun = new TunDevice(o.settings.tun, onError);
+  let sockets: RawTunnelSockets | undefined;
+  try {
+    sockets = new RawTunnelSockets({ onError });
+    const pool = o.ipv4Pool
+      ? `${networkOf(o.ipv4Pool.start, o.ipv4Pool.prefixLength)}/${o.ipv4Pool.prefixLength}`
+      : undefined;
+    const poolOnLink =
+      pool && o.settings.homeLink ? await onLink(o.settings.homeLink, o.ipv4Pool!.start) : false;
+    const network = await setupHomeNetwork({
+      tun: tun.name,
+      mtu: o.settings.mtu - MAX_OVERHEAD,
+      homePrefix: o.homePrefix,
+      ...(o.settings.homeLink ? { homeLink: o.settings.homeLink } : {}),
+      ...(pool ? { ipv4Pool: pool, ipv4PoolOnLink: poolOnLink } : {}),
+      commands,
+      log: o.log,
+    });
+    const tunnel = new HomeTunnel({
+      tun,
+      sockets,
+      addresses: o.addresses,
+      udpPort: o.udpPort,
+      pathMtu: o.settings.mtu,
+      log: o.log,
+      interception: network,
+    });
+    const s = sockets;
+    return {
+      onBinding(homeAddress, binding) {
+        tunnel.setBinding(homeAddress, binding ? tunnelBindingOf(homeAddress, binding) : undefined);
+      },
+      onTunnelData(d) {
+        tunnel.fromUdp(d.data, d.address, d.port);
+      },
+      counters: () => tunnel.counters(),
+      async stop() {
+        tunnel.releaseAll();
+        await network.teardown();
+        await s.close();
+        await tun.close();
+      },
+    };
+  } catch (e) {
+    await sockets?.close();
+    await tun.close();
+    throw e;
+  }
+}
+
+export interface MobileDataplane {
+  onTunnelState(state: {
+    readonly atHome: boolean;
+    readonly route: MobileRoute | null;
+    readonly homeAgent: { readonly ipv6?: string; readonly ipv4?: string } | null;
+    readonly ipv4HomeAddress?: string;
+  }): void;
+  onTunnelData(datagram: {
+    readonly data: Uint8Array;
+    readonly address: string;
+    readonly port: number;
+  }): void;
+  counters(): TrafficCounters & { route: MobileRoute | null };
+  stop(): Promise<void>;
+}
+
+export async function startMobileDataplane(o: {
+  readonly settings: DataplaneSettings;
+  readonly homeAddress: string;
+  readonly log: Logger;
+}): Promise<MobileDataplane> {
+  const log = o.log.child({ actor: 'mn/tunnel' });
+  const commands = new IpCommands((e) => log.warn({ event: 'ip.failed', error: e.message }, e.message));
+  const onError = (e: Error) => log.warn({ event: 'dataplane.error', error: e.message }, e.message);
+  const tun = new TunDevice(o.settings.tun, onError);
+  let sockets: RawTunnelSockets | undefined;
+  try {
+    sockets = new RawTunnelSockets({ onError });
+    const network = await setupMobileNetwork({
+      tun: tun.name,
+      mtu: o.settings.mtu - MAX_OVERHEAD,
+      homeAddress: o.homeAddress,
+      commands,
+      log: o.log,
+    });
+    const tunnel = new MobileTunnel({
+      tun,
+      sockets,
+      homeAddress: o.homeAddress,
+      homeAgent: {},
+      pathMtu: o.settings.mtu,
+      log: o.log,
+    });
+    const s = sockets;
+    return {
+      onTunnelState(state) {
+        if (state.homeAgent) tunnel.setHomeAgent(state.homeAgent);
+        tunnel.setIpv4HomeAddress(state.ipv4HomeAddress);
+        network.setIpv4HomeAddress(state.ipv4HomeAddress);
+        tunnel.setRoute(state.atHome ? undefined : (state.route ?? undefined));
+        network.setTunnelling(!state.atHome && state.route !== null);
+      },
+      onTunnelData(d) {
+        tunnel.fromUdp(d.data, d.address, d.port);
+      },
+      counters: () => ({ ...tunnel.counters(), route: tunnel.currentRoute() ?? null }),
+      async stop() {
+        await network.teardown();
+        await s.close();
+        await tun.close();
+      },
+    };
+  } catch (e) {
+    await sockets?.close();
+    await tun.close();
+    throw e;
+  }
+}
+
+function networkOf(address: string, prefixLength: number): string {
+  const b = ipv4TextToBytes(address) ?? new Uint8Array(4);
+  const n = (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) & maskOf(prefixLength);
+  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+}
+
+const maskOf = (length: number): number => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
+
+/** Whether `address` lies in a subnet configured on `ifname` (`ip -j -4 addr show dev`). */
+async function onLink(ifname: string, address: string): Promise<boolean> {
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname], (e, stdout, stderr) =>
+      e
+        ? reject(new Error(`ip -4 addr show dev ${ifname}: ${String(stderr).trim() || e.message}`))
+        : resolve(stdout),
+    ),
+  );
+  const links = JSON.parse(out) as { addr_info?: { local?: string; prefixlen?: number }[] }[];
+  return links.some((l) =>
+    (l.addr_info ?? []).some(
+      (a) =>
+        a.local !== undefined &&
+        a.prefixlen !== undefined &&
+        networkOf(a.local, a.prefixlen) === networkOf(address, a.prefixlen),
+    ),
+  );
+}

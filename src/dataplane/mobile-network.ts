@@ -1,0 +1,91 @@
+/**
+ * The mobile node's side of the kernel: the TUN device carries the home addresses (IPv6 always,
+ * IPv4 once the HA assigned one), and policy routing sends whatever leaves from a home address
+ * into the TUN while the node is away: `ip rule from <HoA> lookup <table>`, whose table holds a
+ * default route via the TUN only while a registration is in place. At home the table is empty,
+ * the rule falls through to the main table, and home-address traffic uses the home link natively.
+ *
+ * The outer (care-of) packets leave from care-of addresses, so they never match the rules: the
+ * tunnel cannot loop into itself.
+ */
+
+import type { Logger } from 'pino';
+import type { IpCommandRunner } from '../net/ip-commands.js';
+
+/** Routing table and rule priority for home-address traffic (4191: the DSMIPv6 port, easy to spot). */
+export const MOBILE_ROUTE_TABLE = 4191;
+export const MOBILE_RULE_PRIORITY = 4191;
+
+export interface MobileNetworkOptions {
+  readonly tun: string;
+  readonly mtu: number;
+  readonly homeAddress: string;
+  readonly table?: number;
+  readonly commands: IpCommandRunner;
+  readonly log: Logger;
+}
+
+export interface MobileNetwork {
+  /** The IPv4 home address the HA assigned, or none (RFC 5555 §4.4.2). */
+  setIpv4HomeAddress(address: string | undefined): void;
+  /** Away and registered (true): home-address traffic goes into the TUN; at home (false): it does not. */
+  setTunnelling(on: boolean): void;
+  teardown(): Promise<void>;
+}
+
+export async function setupMobileNetwork(o: MobileNetworkOptions): Promise<MobileNetwork> {
+  const c = o.commands;
+  const table = String(o.table ?? MOBILE_ROUTE_TABLE);
+  const pref = String(MOBILE_RULE_PRIORITY);
+  const log = o.log.child({ actor: 'mn/tunnel' });
+  await c.run(['link', 'set', 'dev', o.tun, 'addrgenmode', 'none']);
+  await c.run(['link', 'set', 'dev', o.tun, 'mtu', String(o.mtu), 'up']);
+  await c.run(['-6', 'addr', 'replace', `${o.homeAddress}/128`, 'dev', o.tun, 'nodad']);
+  // A rule left over from a daemon that was killed would be harmless but duplicated: clear first.
+  await c.run(['-6', 'rule', 'del', 'from', o.homeAddress, 'lookup', table]).catch(() => {});
+  await c.run(['-6', 'rule', 'add', 'from', o.homeAddress, 'lookup', table, 'pref', pref]);
+  log.info(
+    { event: 'mobile-network', tun: o.tun, mtu: o.mtu, table },
+    `home address ${o.homeAddress} on ${o.tun}`,
+  );
+
+  let ipv4: string | undefined;
+  let tunnelling = false;
+  const routes = (verb: 'replace' | 'del', family: '-4' | '-6') => [
+    family,
+    'route',
+    verb,
+    'default',
+    'dev',
+    o.tun,
+    'table',
+    table,
+  ];
+  return {
+    setIpv4HomeAddress(address) {
+      if (address === ipv4) return;
+      if (ipv4) {
+        c.enqueue(['-4', 'rule', 'del', 'from', ipv4, 'lookup', table], { gone: 'ok' });
+        c.enqueue(['-4', 'addr', 'del', `${ipv4}/32`, 'dev', o.tun], { gone: 'ok' });
+      }
+      ipv4 = address;
+      if (address) {
+        c.enqueue(['-4', 'addr', 'replace', `${address}/32`, 'dev', o.tun]);
+        c.enqueue(['-4', 'rule', 'add', 'from', address, 'lookup', table, 'pref', pref]);
+        // Removing a device's last IPv4 address flushed its IPv4 routes, the table's default too.
+        if (tunnelling) c.enqueue(routes('replace', '-4'));
+      }
+    },
+    setTunnelling(on) {
+      if (on === tunnelling) return;
+      tunnelling = on;
+      for (const family of ['-6', '-4'] as const)
+        c.enqueue(routes(on ? 'replace' : 'del', family), { gone: 'ok' });
+    },
+    async teardown() {
+      c.enqueue(['-6', 'rule', 'del', 'from', o.homeAddress, 'lookup', table], { gone: 'ok' });
+      if (ipv4) c.enqueue(['-4', 'rule', 'del', 'from', ipv4, 'lookup', table], { gone: 'ok' });
+      await c.settled();
+    },
+  };
+}
