@@ -16,12 +16,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  LAB_ADDRESSES as A,
   isRoot,
   LAB_NEEDS_ROOT,
   type LabLocation,
   labDown,
   labMove,
+  labStatus,
   labUp,
 } from '../../src/lab/lab.js';
 import { iperf, measureMove, rtt } from './measure.js';
@@ -30,7 +30,8 @@ import { sleep, stopAll } from './procs.js';
 import { renderReport } from './report.js';
 import type { MoveRow, PathResult, Results } from './results.js';
 
-const HANDOVER_WALK: LabLocation[] = ['ipv6', 'ipv4', 'nat', 'home'];
+/** How long a ping stream waits for the first reply after a move. */
+const HANDOVER_TIMEOUT_MS = 15_000;
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -82,7 +83,7 @@ function say(s: string): void {
 async function measurePath(
   prefix: string,
   path: Path,
-  opts: { seconds: number; pings: number; udpLength: number },
+  opts: { seconds: number; pings: number; udpLength: number; handover: boolean },
 ): Promise<{ result: PathResult; up?: PathUp }> {
   const result: PathResult = {
     name: path.name,
@@ -98,6 +99,7 @@ async function measurePath(
   } catch (e) {
     result.reason = `not available: ${e instanceof Error ? e.message : String(e)}`;
     say(`${path.name}: ${result.reason}`);
+    if (path.walk) result.handover = { available: false, reason: result.reason, moves: [] };
     return { result };
   }
   result.available = true;
@@ -132,7 +134,42 @@ async function measurePath(
       });
     }
   }
+  if (path.walk) {
+    if (!opts.handover) {
+      result.handover = { available: false, reason: 'not measured (--no-handover)', moves: [] };
+    } else {
+      result.handover = { available: true, moves: [], ...(path.walkNote ? { reason: path.walkNote } : {}) };
+      await handover(prefix, path, up, result.handover.moves);
+    }
+  }
   return { result, up };
+}
+
+/**
+ * Walks the MN from the NAT through `path.walk` with ping streams to every target running across
+ * each move; waits for the path to carry traffic again before the next move.
+ */
+async function handover(prefix: string, path: Path, up: PathUp, moves: MoveRow[]): Promise<void> {
+  let from: LabLocation = 'nat';
+  for (const to of path.walk ?? []) {
+    say(`${path.name}: handover ${from} → ${to}`);
+    const m = await measureMove(prefix, up.targets, () => labMove(prefix, to), {
+      leadMs: 1000,
+      timeoutMs: HANDOVER_TIMEOUT_MS,
+      trailMs: 300,
+    });
+    const state = up.state ? await up.state() : undefined;
+    for (const r of m) {
+      moves.push({ from, to, ...r, ...(state !== undefined ? { state } : {}) });
+      say(
+        `  ${r.family}: gap ${r.gap.gapMs === null ? 'none' : r.gap.gapMs.toFixed(0)} ms, lost ${r.gap.lost}`,
+      );
+    }
+    if (up.settled && !(await up.settled(to)))
+      say(`  ${path.name} did not carry traffic again after the move`);
+    await sleep(500);
+    from = to;
+  }
 }
 
 async function main(): Promise<number> {
@@ -191,37 +228,27 @@ async function main(): Promise<number> {
       'iperf3: server in the MN namespace bound to the address the CN reaches it at, client at the CN; cn→mn = the CN sends, mn→cn = -R. Throughput is what the receiver got.',
       `UDP: -b 0 (as fast as the sender can) with ${udpLength}-byte datagrams (no fragmentation on any path); the received rate is the tunnel's UDP capacity, the loss shows the overload.`,
       'RTT added = tunnel p50/p99 minus the kernel path p50/p99 (IPv4; there is no IPv6 behind the NAT, so the IPv4 baseline serves both families).',
-      'Handover: a 10 ms ping stream from the CN to each home address during each move; gap = first reply after the move finished (new address and routes configured, labMove returned) minus that moment.',
+      'Handover: a 10 ms ping stream from the CN to each address of the path (dsmip6: the home addresses) during each move; gap = first reply after the move finished (new address and routes configured, labMove returned) minus that moment.',
     ],
     paths: [],
-    handover: { available: false, moves: [] },
   };
 
   try {
     say(`building lab ${prefix} (MN behind the NAT)`);
     await labUp({ prefix, at: 'nat' });
-    const paths: Path[] = [kernelPath, openvpnPath];
+    // dsmip6 last: its walk ends at home; the others start from (and the OpenVPN walk ends at) the NAT.
+    const paths: Path[] = [kernelPath, openvpnPath, dsmip6Path({ bin: join(root, 'bin', 'dsmip6.js'), dir })];
     for (const p of paths) {
       if (!wanted.has(p.name)) continue;
-      const { result, up } = await measurePath(prefix, p, { seconds, pings, udpLength });
+      const { result, up } = await measurePath(prefix, p, {
+        seconds,
+        pings,
+        udpLength,
+        handover: !values['no-handover'],
+      });
       results.paths.push(result);
       await up?.down();
-    }
-    if (wanted.has('dsmip6')) {
-      const d = dsmip6Path({ bin: join(root, 'bin', 'dsmip6.js'), dir });
-      const { result, up } = await measurePath(prefix, d, { seconds, pings, udpLength });
-      results.paths.push(result);
-      if (!up) {
-        results.handover.reason = result.reason ?? 'not available';
-      } else if (values['no-handover']) {
-        results.handover.reason = 'not measured (--no-handover)';
-      } else {
-        results.handover.available = true;
-        await handover(prefix, up as Awaited<ReturnType<typeof d.up>>, results.handover.moves);
-      }
-      await up?.down();
-    } else {
-      results.handover.reason = 'not measured (dsmip6 not in --paths)';
+      if ((await labStatus(prefix)).mn.location !== 'nat') await labMove(prefix, 'nat');
     }
   } finally {
     say('tearing the lab down');
@@ -236,40 +263,6 @@ async function main(): Promise<number> {
   writeFileSync(join(outDir, `dataplane-${day}.md`), `${report.markdown}\n`);
   process.stdout.write(`${report.text}\n\nresults: ${json}\n`);
   return 0;
-}
-
-async function handover(
-  prefix: string,
-  up: Awaited<ReturnType<ReturnType<typeof dsmip6Path>['up']>>,
-  moves: MoveRow[],
-): Promise<void> {
-  const targets = [
-    { family: 'ipv4' as const, address: A.mn.home.ipv4 },
-    { family: 'ipv6' as const, address: A.mn.home.ipv6 },
-  ];
-  let from: LabLocation = 'nat';
-  for (const to of HANDOVER_WALK) {
-    say(`handover: ${from} → ${to}`);
-    const m = await measureMove(prefix, targets, () => labMove(prefix, to), {
-      leadMs: 1000,
-      timeoutMs: 10_000,
-      trailMs: 300,
-    });
-    const binding = await up.binding();
-    for (const r of m) {
-      moves.push({ from, to, ...r, ...(binding ? { binding } : {}) });
-      say(`  ${r.family}: gap ${r.gap.gapMs ?? 'none'} ms, lost ${r.gap.lost}`);
-    }
-    // Settle before the next move: registered away, or at home.
-    const end = Date.now() + 20_000;
-    while (Date.now() < end) {
-      const s = await up.mnStatus();
-      if (s?.registration === (to === 'home' ? 'home' : 'registered')) break;
-      await sleep(200);
-    }
-    await sleep(500);
-    from = to;
-  }
 }
 
 main().then(

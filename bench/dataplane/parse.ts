@@ -152,6 +152,11 @@ export interface HandoverGap {
   /** Replies that arrived before / after the link change. */
   before: number;
   after: number;
+  /**
+   * How often the stream actually sent, from the replies' timestamps and sequence numbers (iputils
+   * ping at `-i 0.01` sends every 10-16 ms, depending on timer granularity): the gap's resolution.
+   */
+  probeIntervalMs: number | null;
 }
 
 /**
@@ -167,12 +172,17 @@ export function handoverGap(run: PingRun, linkChangeMs: number): HandoverGap {
   const lastBefore = before.length ? Math.max(...before.map((r) => r.atMs)) : undefined;
   // Requests after the last reply were still in flight when the stream was stopped: not lost.
   const lastSeq = Math.max(0, ...run.replies.map((r) => r.seq));
+  const first = run.replies[0];
+  const last = run.replies[run.replies.length - 1];
+  const probeIntervalMs =
+    first && last && last.seq > first.seq ? (last.atMs - first.atMs) / (last.seq - first.seq) : null;
   return {
     lost: lastSeq - run.replies.length,
     gapMs: firstAfter === undefined ? null : firstAfter - linkChangeMs,
     outageMs: firstAfter === undefined || lastBefore === undefined ? null : firstAfter - lastBefore,
     before: before.length,
     after: after.length,
+    probeIntervalMs,
   };
 }
 

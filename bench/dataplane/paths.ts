@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAB_ADDRESSES as A } from '../../src/lab/lab.js';
+import { LAB_ADDRESSES as A, type LabLocation } from '../../src/lab/lab.js';
 import { queryControl } from '../../src/net/control-socket.js';
 import { reachable, type Target } from './measure.js';
 import { must, type Proc, sleep, start, tail, waitForOutput } from './procs.js';
@@ -30,12 +30,23 @@ export interface PathUp {
   unreachable: { family: 'ipv4' | 'ipv6'; reason: string }[];
   /** What the path looked like (binding, encapsulation), for the results file. */
   details: Record<string, unknown>;
+  /** After a move to `at`: resolves true once the path carries traffic again (false: gave up). */
+  settled?(at: LabLocation): Promise<boolean>;
+  /** The path's state after a move, for the results (dsmip6: the binding). */
+  state?(): Promise<unknown>;
   down(): Promise<void>;
 }
 
 export interface Path {
   name: PathName;
   description: string;
+  /**
+   * The moves of the handover measurement, starting from the NAT and ending there or last; none:
+   * the path cannot follow the MN (the kernel path is a port forward to one address).
+   */
+  walk?: LabLocation[];
+  /** Why some kinds of move are left out of `walk`. */
+  walkNote?: string;
   /** Resolves when the path carries traffic; throws with the reason it is not available. */
   up(prefix: string): Promise<PathUp>;
 }
@@ -128,6 +139,9 @@ const OVPN_COMMON = [
 
 export const openvpnPath: Path = {
   name: 'openvpn',
+  walk: ['ipv4', 'nat', 'home', 'nat'],
+  walkNote:
+    'OpenVPN: no move to the IPv6-only network (its server address is IPv4); the server follows the client to a new address (--float) when the client next sends',
   description: `OpenVPN 2.6 p2p over UDP, no TLS, --cipher none --auth none --data-ciphers none; server in the HA namespace (${A.ha.ipv4}:${OVPN.port}), client in the MN namespace behind the NAT; CN reaches the MN at ${OVPN.ipv4.client} and ${OVPN.ipv6.client}`,
   async up(prefix) {
     const procs: Proc[] = [];
@@ -209,7 +223,11 @@ export const openvpnPath: Path = {
         else unreachable.push({ family: t.family, reason: `CN gets no echo reply from ${t.address}` });
       }
       if (ok.length === 0) throw new Error('CN reaches neither tunnel address');
-      return { targets: ok, unreachable, details: { server: `${A.ha.ipv4}:${OVPN.port}` }, down };
+      const settled = async () => {
+        for (const t of ok) if (!(await reachable(prefix, t.address, 30_000))) return false;
+        return true;
+      };
+      return { targets: ok, unreachable, details: { server: `${A.ha.ipv4}:${OVPN.port}` }, settled, down };
     } catch (e) {
       await down();
       throw e;
@@ -237,12 +255,6 @@ export interface Dsmip6Options {
   dir: string;
 }
 
-export interface Dsmip6Up extends PathUp {
-  /** The MN's registration state: `registered` away, `home` at home. */
-  mnStatus(): Promise<MnDoc['status'] | undefined>;
-  binding(): Promise<HaDoc['bindings'][number] | undefined>;
-}
-
 /** The first line a daemon printed that says why it stopped (a config error, a JSON log error). */
 function whyExited(p: Proc): string {
   const lines = (p.stderr() + p.stdout()).split('\n').filter((l) => l.trim() !== '');
@@ -257,9 +269,10 @@ function whyExited(p: Proc): string {
   return tail(p.stderr() + p.stdout()) || 'no output';
 }
 
-export function dsmip6Path(o: Dsmip6Options): Path & { up(prefix: string): Promise<Dsmip6Up> } {
+export function dsmip6Path(o: Dsmip6Options): Path {
   return {
     name: 'dsmip6',
+    walk: ['ipv6', 'ipv4', 'nat', 'home'],
     description: `dsmip6 ha and dsmip6 mn daemons with the data plane (TUN dsm6ha/dsm6mn); CN reaches the MN at its home addresses ${A.mn.home.ipv4} and ${A.mn.home.ipv6}`,
     async up(prefix) {
       const haSock = join(o.dir, 'ha.sock');
@@ -361,13 +374,22 @@ export function dsmip6Path(o: Dsmip6Options): Path & { up(prefix: string): Promi
             `the MN registered, but the CN reaches neither home address through the tunnel (${unreachable.map((u) => u.reason).join('; ')})`,
           );
         }
+        const settled = async (at: LabLocation) => {
+          const want = at === 'home' ? 'home' : 'registered';
+          const end = Date.now() + 30_000;
+          while (Date.now() < end && (await mnStatus())?.registration !== want) await sleep(200);
+          for (const t of targets) {
+            if (!(await reachable(prefix, t.address, Math.max(1000, end - Date.now())))) return false;
+          }
+          return true;
+        };
         return {
           targets,
           unreachable,
           details: { binding: (await binding()) ?? null },
+          settled,
+          state: async () => (await binding()) ?? { binding: null },
           down,
-          mnStatus,
-          binding,
         };
       } catch (e) {
         await down();

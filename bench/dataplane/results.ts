@@ -29,6 +29,14 @@ export interface PathResult {
   details?: Record<string, unknown>;
   throughput: ThroughputRow[];
   rtt: RttRow[];
+  /** Paths that can follow the MN: a 10 ms ping stream during each move of its walk. */
+  handover?: HandoverResult;
+}
+
+export interface HandoverResult {
+  available: boolean;
+  reason?: string;
+  moves: MoveRow[];
 }
 
 export interface MoveRow {
@@ -38,7 +46,8 @@ export interface MoveRow {
   address: string;
   moveMs: number;
   gap: HandoverGap;
-  binding?: unknown;
+  /** What the path looked like after the move (dsmip6: the HA's binding). */
+  state?: unknown;
 }
 
 export interface Results {
@@ -48,5 +57,4 @@ export interface Results {
   settings: { seconds: number; pings: number; udpLength: number; udpBitrate: string; mnAt: LabLocation };
   notes: string[];
   paths: PathResult[];
-  handover: { available: boolean; reason?: string; moves: MoveRow[] };
 }

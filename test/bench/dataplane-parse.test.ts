@@ -135,6 +135,7 @@ describe('handoverGap', () => {
     expect(g.outageMs).toBeCloseTo(310, 6); // seq 100 at 2000
     expect(g.before).toBe(100);
     expect(g.after).toBe(70);
+    expect(g.probeIntervalMs).toBeCloseTo(10, 6);
   });
 
   it('has no gap when nothing arrived after the change', () => {
