@@ -7,6 +7,7 @@
  *
  *   npm run bench:dataplane -- [--seconds 10] [--pings 1000] [--paths kernel,openvpn,dsmip6]
  *                              [--no-handover] [--prefix b1234] [--out bench/results]
+ *                              [--udp-length 1350] [--settle-ms 20]
  */
 
 import { execFileSync } from 'node:child_process';
@@ -182,6 +183,7 @@ async function main(): Promise<number> {
       prefix: { type: 'string' },
       out: { type: 'string' },
       'udp-length': { type: 'string', default: '1350' },
+      'settle-ms': { type: 'string', default: '20' },
     },
   });
   if (!isRoot()) {
@@ -197,6 +199,9 @@ async function main(): Promise<number> {
     throw new Error(`--pings ${values.pings}: expected an integer >= 10`);
   if (!(Number.isInteger(udpLength) && udpLength >= 64 && udpLength <= 1400))
     throw new Error(`--udp-length ${values['udp-length']}: expected 64-1400`);
+  const settleMs = Number(values['settle-ms']);
+  if (!(Number.isInteger(settleMs) && settleMs >= 0))
+    throw new Error(`--settle-ms ${values['settle-ms']}: expected whole ms >= 0`);
   const wanted = new Set(values.paths.split(',').map((s) => s.trim()));
   const root = repoRoot();
   const outDir = resolve(values.out ?? join(root, 'bench', 'results'));
@@ -223,12 +228,19 @@ async function main(): Promise<number> {
     benchmark: 'dataplane',
     date: new Date().toISOString(),
     machine: machine(root),
-    settings: { seconds, pings, udpLength, udpBitrate: 'unlimited (-b 0)', mnAt: 'nat' },
+    settings: {
+      seconds,
+      pings,
+      udpLength,
+      udpBitrate: 'unlimited (-b 0)',
+      mnAt: 'nat',
+      mnSettleMs: settleMs,
+    },
     notes: [
       'iperf3: server in the MN namespace bound to the address the CN reaches it at, client at the CN; cn→mn = the CN sends, mn→cn = -R. Throughput is what the receiver got.',
       `UDP: -b 0 (as fast as the sender can) with ${udpLength}-byte datagrams (no fragmentation on any path); the received rate is the tunnel's UDP capacity, the loss shows the overload.`,
       'RTT added = tunnel p50/p99 minus the kernel path p50/p99 (IPv4; there is no IPv6 behind the NAT, so the IPv4 baseline serves both families).',
-      'Handover: a 10 ms ping stream from the CN to each address of the path (dsmip6: the home addresses) during each move; gap = first reply after the move finished (new address and routes configured, labMove returned) minus that moment.',
+      `Handover: a 10 ms ping stream from the CN to each address of the path (dsmip6: the home addresses) during each move; gap = first reply after the move finished (new address and routes configured, labMove returned) minus that moment. The dsmip6 MN runs with settleMs ${settleMs} (its movement debounce; the daemon default is 500 ms), which is part of every gap.`,
     ],
     paths: [],
   };
@@ -237,7 +249,11 @@ async function main(): Promise<number> {
     say(`building lab ${prefix} (MN behind the NAT)`);
     await labUp({ prefix, at: 'nat' });
     // dsmip6 last: its walk ends at home; the others start from (and the OpenVPN walk ends at) the NAT.
-    const paths: Path[] = [kernelPath, openvpnPath, dsmip6Path({ bin: join(root, 'bin', 'dsmip6.js'), dir })];
+    const paths: Path[] = [
+      kernelPath,
+      openvpnPath,
+      dsmip6Path({ bin: join(root, 'bin', 'dsmip6.js'), dir, settleMs }),
+    ];
     for (const p of paths) {
       if (!wanted.has(p.name)) continue;
       const { result, up } = await measurePath(prefix, p, {

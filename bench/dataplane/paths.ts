@@ -253,6 +253,8 @@ export interface Dsmip6Options {
   bin: string;
   /** Where the configs and control sockets go (removed by the caller). */
   dir: string;
+  /** The MN's movement debounce (config settleMs; the daemon's default is 500 ms). */
+  settleMs: number;
 }
 
 /** The first line a daemon printed that says why it stopped (a config error, a JSON log error). */
@@ -311,7 +313,7 @@ export function dsmip6Path(o: Dsmip6Options): Path {
           homeAgent: { domain: A.dns.zone },
           dns: { servers: [A.dns.ipv4, A.dns.ipv6] },
           securityAssociation: { spiIn: 0x2001, spiOut: 0x1001, algorithm: 'aes-gcm-16', encryptionKey: KEY },
-          settleMs: 100,
+          settleMs: o.settleMs,
           // The access link only: the MN's own TUN carries the home addresses and is no attachment.
           interfaces: ['eth0'],
           dataplane: { tun: 'dsm6mn', mtu: 1500 },

@@ -54,7 +54,15 @@ export interface Results {
   benchmark: 'dataplane';
   date: string;
   machine: Record<string, string | number>;
-  settings: { seconds: number; pings: number; udpLength: number; udpBitrate: string; mnAt: LabLocation };
+  settings: {
+    seconds: number;
+    pings: number;
+    udpLength: number;
+    udpBitrate: string;
+    mnAt: LabLocation;
+    /** The dsmip6 MN's movement debounce (config settleMs). */
+    mnSettleMs: number;
+  };
   notes: string[];
   paths: PathResult[];
 }
