@@ -385,7 +385,22 @@ interface HaStatusDoc {
     sequence: number;
     expiresAt: number;
   }[];
+  dataplane?: { dropped: Record<string, number>; icmpSent: number; bindings: Record<string, TrafficDoc> };
 }
+interface TrafficDoc {
+  packetsOut: number;
+  bytesOut: number;
+  packetsIn: number;
+  bytesIn: number;
+  dropped: Record<string, number>;
+}
+/** `12 pkts / 3.4 KB`: one direction of a binding's traffic. */
+const traffic = (packets: number, bytes: number): string =>
+  `${packets} pkt / ${bytes < 10_000 ? `${bytes} B` : bytes < 10_000_000 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`}`;
+const drops = (d: Record<string, number>): string =>
+  Object.entries(d)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || '-';
 interface MnStatusDoc {
   role: 'mn';
   now: number;
@@ -400,6 +415,7 @@ interface MnStatusDoc {
     ipv4?: { status: string; address?: string };
     natDetected: boolean | null;
   } | null;
+  dataplane?: TrafficDoc & { route: { mode: string; careOf: string; homeAgent: string } | null };
 }
 
 const table = (rows: string[][]): string => {
@@ -462,6 +478,30 @@ export async function runStatus(argv: readonly string[], io: Io): Promise<number
           ]),
         );
       }
+      const dp = d.dataplane;
+      if (dp) {
+        io.out(
+          `data plane: ${dp.icmpSent} ICMP error(s) sent; dropped outside bindings: ${drops(dp.dropped)}`,
+        );
+        if (d.bindings.length) {
+          io.out(
+            table([
+              ['HoA', 'to MN', 'from MN', 'dropped'],
+              ...d.bindings.map((b) => {
+                const t = dp.bindings[b.homeAddress];
+                return t
+                  ? [
+                      b.homeAddress,
+                      traffic(t.packetsOut, t.bytesOut),
+                      traffic(t.packetsIn, t.bytesIn),
+                      drops(t.dropped),
+                    ]
+                  : [b.homeAddress, '-', '-', '-'];
+              }),
+            ]),
+          );
+        }
+      }
     } else {
       const s = d.status;
       io.out(`mobile node (${path}): ${s ? s.registration : 'starting'}`);
@@ -481,6 +521,12 @@ export async function runStatus(argv: readonly string[], io: Io): Promise<number
               d.counters?.lastSequence != null ? String(d.counters.lastSequence) : '-',
             ],
           ]),
+        );
+      }
+      const dp = d.dataplane;
+      if (dp) {
+        io.out(
+          `data plane: ${dp.route ? `${dp.route.mode} ${dp.route.careOf} -> ${dp.route.homeAgent}` : 'not tunnelling'}; out ${traffic(dp.packetsOut, dp.bytesOut)}, in ${traffic(dp.packetsIn, dp.bytesIn)}; dropped: ${drops(dp.dropped)}`,
         );
       }
     }

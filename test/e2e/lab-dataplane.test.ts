@@ -292,6 +292,16 @@ it('a tunnel packet with a spoofed inner source, or from the wrong care-of addre
         (before.dataplane.bindings[HOA6]?.dropped['ingress-wrong-care-of'] ?? 0) + 3,
     10_000,
   );
+  // What an operator sees: per-binding traffic and drops by reason in `dsmip6 status`.
+  const shown = execFileSync(process.execPath, ['bin/dsmip6.js', 'status', '--socket', haSock], {
+    encoding: 'utf8',
+  });
+  expect(shown).toMatch(/data plane: .*dropped outside bindings: .*ingress-no-binding \d+/);
+  expect(shown).toMatch(new RegExp(`${HOA6} +\\d+ pkt / .* +\\d+ pkt / .*ingress-wrong-care-of \\d+`));
+  const mnShown = execFileSync(process.execPath, ['bin/dsmip6.js', 'status', '--socket', mnSock], {
+    encoding: 'utf8',
+  });
+  expect(mnShown).toMatch(/data plane: ip4 203\.0\.113\.10 -> 198\.51\.100\.1; out \d+ pkt/);
   expect(after.dataplane.bindings[HOA6]?.packetsIn).toBeGreaterThanOrEqual(
     before.dataplane.bindings[HOA6]?.packetsIn ?? 0,
   );
