@@ -15,6 +15,7 @@ import { startMobileNode } from '../actors/mobile-node-runtime.js';
 import { homeAgentInput, mobileNodeInput } from '../config/inputs.js';
 import { ConfigFileError, loadConfig } from '../config/load.js';
 import {
+  DATAPLANE_SOCKET_BUFFER,
   type HomeDataplane,
   type MobileDataplane,
   startHomeDataplane,
@@ -272,7 +273,8 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
         addresses: config.addresses,
         udpPort: config.udpPort,
         crypto: espMobilityCrypto(sad),
-        udp: new DgramUdpPortFactory(),
+        // Tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1): room for bursts.
+        udp: new DgramUdpPortFactory(dp ? { bufferBytes: DATAPLANE_SOCKET_BUFFER } : {}),
         // BUs with a Home Address option (60) and from home as plain ESP (50).
         ...optional('ip', rawIpv6([60, 50], hooks.log)),
         clock: systemClock,
@@ -351,7 +353,8 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
         // RFC 6275 §11.7.1: the first sequence number is random.
         input: mobileNodeInput(config, randomInt(0x10000)),
         crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociation')),
-        udp: new DgramUdpPortFactory(),
+        // Tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1): room for bursts.
+        udp: new DgramUdpPortFactory(dp ? { bufferBytes: DATAPLANE_SOCKET_BUFFER } : {}),
         udpPort: config.udpPort,
         dns: new NodeDnsPort(config.dns ? { servers: config.dns.servers } : {}),
         links: new IpLinkMonitor(config.interfaces ? { interfaces: config.interfaces } : {}),

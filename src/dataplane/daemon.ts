@@ -17,6 +17,9 @@ import { setupMobileNetwork } from './mobile-network.js';
 import { type MobileRoute, MobileTunnel } from './mobile-tunnel.js';
 import { type Encapsulation, MAX_OVERHEAD } from './packet.js';
 
+/** UDP socket buffers when the socket carries tunnelled data (capped by net.core.rmem_max). */
+export const DATAPLANE_SOCKET_BUFFER = 4 * 1024 * 1024;
+
 export interface DataplaneSettings {
   readonly tun: string;
   /** Path MTU; the TUN gets this minus the largest encapsulation overhead. */

@@ -46,7 +46,8 @@ export async function setupHomeNetwork(o: HomeNetworkOptions): Promise<HomeNetwo
   const c = o.commands;
   // No link-local address and no router solicitations on a point-to-point tunnel device.
   await c.run(['link', 'set', 'dev', o.tun, 'addrgenmode', 'none']);
-  await c.run(['link', 'set', 'dev', o.tun, 'mtu', String(o.mtu), 'up']);
+  // A longer queue than TUN's default 500 absorbs the bursts TCP sends into the tunnel.
+  await c.run(['link', 'set', 'dev', o.tun, 'mtu', String(o.mtu), 'txqueuelen', '1000', 'up']);
   for (const key of ['net/ipv6/conf/all/forwarding', 'net/ipv4/ip_forward']) {
     if ((await readSysctl(key)) !== '1') {
       log.warn(

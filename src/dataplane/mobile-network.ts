@@ -39,7 +39,8 @@ export async function setupMobileNetwork(o: MobileNetworkOptions): Promise<Mobil
   const pref = String(MOBILE_RULE_PRIORITY);
   const log = o.log.child({ actor: 'mn/tunnel' });
   await c.run(['link', 'set', 'dev', o.tun, 'addrgenmode', 'none']);
-  await c.run(['link', 'set', 'dev', o.tun, 'mtu', String(o.mtu), 'up']);
+  // A longer queue than TUN's default 500 absorbs the bursts TCP sends into the tunnel.
+  await c.run(['link', 'set', 'dev', o.tun, 'mtu', String(o.mtu), 'txqueuelen', '1000', 'up']);
   await c.run(['-6', 'addr', 'replace', `${o.homeAddress}/128`, 'dev', o.tun, 'nodad']);
   // A rule left over from a daemon that was killed would be harmless but duplicated: clear first.
   await c.run(['-6', 'rule', 'del', 'from', o.homeAddress, 'lookup', table]).catch(() => {});

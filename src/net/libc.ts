@@ -96,9 +96,16 @@ export function libc(): Libc {
 
 /** errno number → name (`1` → `EPERM`), from koffi's table of the platform's codes. */
 export function errnoName(errno: number): string {
-  for (const [name, value] of Object.entries(koffi.os.errno)) if (value === errno) return name;
-  return `errno ${errno}`;
+  if (!errnoNames) {
+    errnoNames = new Map();
+    // The first name wins where two share a value (EAGAIN and EWOULDBLOCK).
+    for (const [name, value] of Object.entries(koffi.os.errno))
+      if (!errnoNames.has(value)) errnoNames.set(value, name);
+  }
+  return errnoNames.get(errno) ?? `errno ${errno}`;
 }
+
+let errnoNames: Map<number, string> | undefined;
 
 /** A libuv poll handle on `fd` calling `onReadable` whenever the descriptor has data. */
 export function watchReadable(fd: number, onReadable: (status: number) => void): KoffiNode.PollHandle {

@@ -142,6 +142,12 @@ class DgramUdpPort implements CountingUdpPort {
 export interface DgramUdpOptions {
   /** Socket errors after the bind (the socket stays open; they are also counted). */
   readonly onError?: (error: Error) => void;
+  /**
+   * SO_RCVBUF / SO_SNDBUF in bytes (the kernel caps them at net.core.rmem_max / wmem_max). The
+   * data plane asks for room for bursts of tunnelled packets; signalling alone needs no more
+   * than the default.
+   */
+  readonly bufferBytes?: number;
 }
 
 /** The real factory: `udp4` for family 4, `udp6` with `ipv6Only` for family 6. */
@@ -151,7 +157,12 @@ export class DgramUdpPortFactory implements CountingUdpPortFactory {
   bind(family: Family, address: string, port: number): Promise<CountingUdpPort> {
     const bad = checkBindArguments(family, address, port);
     if (bad) return Promise.reject(bad);
-    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
+    const size = this.options.bufferBytes;
+    const socket = createSocket({
+      type: family === 4 ? 'udp4' : 'udp6',
+      ipv6Only: family === 6,
+      ...(size ? { recvBufferSize: size, sendBufferSize: size } : {}),
+    });
     return new Promise((resolve, reject) => {
       const onBindError = (e: Error) => {
         try {
