@@ -180,7 +180,7 @@ describe('parseHaConfig: each violated constraint gives exactly its path and mes
       {
         path: 'ha',
         message:
-          '[1,2]: not an object (expected a JSON object with homePrefix, addresses, udpPort, ipv4Pool, maxLifetimeSeconds, natKeepaliveSeconds, allowForceUdp, securityAssociations, derivedSecurityAssociations, control, pcap, log)',
+          '[1,2]: not an object (expected a JSON object with homePrefix, addresses, udpPort, ipv4Pool, maxLifetimeSeconds, natKeepaliveSeconds, allowForceUdp, securityAssociations, derivedSecurityAssociations, dataplane, control, pcap, log)',
       },
     ]);
   });
@@ -190,7 +190,7 @@ describe('parseHaConfig: each violated constraint gives exactly its path and mes
     expect(errors[0]).toEqual({
       path: 'ha.homeAddress',
       message:
-        'unknown key (expected one of homePrefix, addresses, udpPort, ipv4Pool, maxLifetimeSeconds, natKeepaliveSeconds, allowForceUdp, securityAssociations, derivedSecurityAssociations, control, pcap, log)',
+        'unknown key (expected one of homePrefix, addresses, udpPort, ipv4Pool, maxLifetimeSeconds, natKeepaliveSeconds, allowForceUdp, securityAssociations, derivedSecurityAssociations, dataplane, control, pcap, log)',
     });
     expect(errors).toContainEqual({
       path: 'ha',
@@ -247,7 +247,7 @@ describe('parseHaConfig: reports every error at once', () => {
       {
         path: 'ha.extra',
         message:
-          'unknown key (expected one of homePrefix, addresses, udpPort, ipv4Pool, maxLifetimeSeconds, natKeepaliveSeconds, allowForceUdp, securityAssociations, derivedSecurityAssociations, control, pcap, log)',
+          'unknown key (expected one of homePrefix, addresses, udpPort, ipv4Pool, maxLifetimeSeconds, natKeepaliveSeconds, allowForceUdp, securityAssociations, derivedSecurityAssociations, dataplane, control, pcap, log)',
       },
       { path: 'ha.homePrefix', message: '"2001:db8:1::/129": prefix length must be 1-128' },
       { path: 'ha.udpPort', message: '70000: out of range (expected an integer 1-65535)' },

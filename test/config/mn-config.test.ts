@@ -109,7 +109,7 @@ const violations: [string, string, unknown, string, string][] = [
   ['settleMs negative', 'settleMs', -1, 'mn.settleMs', '-1: out of range (expected an integer 0-60000)'],
   ['pcap a boolean', 'pcap', true, 'mn.pcap', 'true: not a string (expected a file name to write the pcap to)'],
   ['log not an object', 'log', 'debug', 'mn.log', '"debug": not an object (expected { "level": "info" })'],
-  ['top-level key far from any', 'timeout', 600, 'mn.timeout', 'unknown key (expected one of homeAddress, homePrefix, lifetimeSeconds, ipv4HomeAddress, forceUdp, homeAgent, dns, udpPort, interfaces, securityAssociation, settleMs, control, pcap, log)'],
+  ['top-level key far from any', 'timeout', 600, 'mn.timeout', 'unknown key (expected one of homeAddress, homePrefix, lifetimeSeconds, ipv4HomeAddress, forceUdp, homeAgent, dns, udpPort, interfaces, securityAssociation, settleMs, dataplane, control, pcap, log)'],
   ['top-level key without its unit', 'lifetime', 600, 'mn.lifetime', 'unknown key (did you mean "lifetimeSeconds"?)'],
   ['top-level key in snake case', 'force_udp', true, 'mn.force_udp', 'unknown key (did you mean "forceUdp"?)'],
 ];
