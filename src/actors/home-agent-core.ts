@@ -1,16 +1,18 @@
 /**
  * The home agent without ports: the homeAgent supervisor (src/machines/home-agent.ts) and the
  * binding cache that hosts its entries (binding-cache.ts), wired to each other. The supervisor's
- * `deliverToEntry` goes to the cache; the entries' reports come back to the supervisor as `BCE.*`
- * events and a failed entry as `xstate.error.actor.bce/<HoA>`, exactly the events a spawned child
- * would have produced. The daemon's runtime and the tests build the home agent from here.
+ * `deliverToEntry` goes to the cache; the entries' reports that change the pool come back to the
+ * supervisor as `BCE.*` events (the others are translated by `entryReport`), a failed entry as
+ * `xstate.error.actor.bce/<HoA>`, the event a spawned child would have produced. The daemon's runtime and the tests build the home agent from here.
  */
 
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import { bindingCacheEntryMachine } from '../machines/binding-cache-entry.js';
 import {
   bceId,
+  changesSupervisor,
   type DeliverToEntryParams,
+  entryReport,
   type HaSendBindingAckParams,
   type HomeAgentEvent,
   type HomeAgentInput,
@@ -51,7 +53,8 @@ export function createHomeAgentCore(o: HomeAgentCoreOptions): HomeAgentCore {
     machine: o.entryMachine ?? bindingCacheEntryMachine,
     clock: o.clock,
     sendBindingAck: (homeAddress, careOf, params) => o.sendBindingAck({ ...params, homeAddress, careOf }),
-    report: (r) => actor?.send(r),
+    // Pool changes go through the supervisor; the rest is a translation, applied here.
+    report: (r) => (changesSupervisor(r) ? actor?.send(r) : o.report(entryReport(r))),
     failed: (homeAddress, error) => {
       const actorId = bceId(homeAddress);
       actor?.send({ type: `xstate.error.actor.${actorId}`, actorId, error });

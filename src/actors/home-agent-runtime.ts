@@ -82,9 +82,10 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
     resolveDone = r;
   });
 
+  const haAddress = ipv6(o.addresses.ipv6);
   const sendBindingAck = (p: HaSendBindingAckParams): void => {
     const message = bindingAckFor(p);
-    const ha = ipv6(o.addresses.ipv6);
+    const ha = haAddress;
     const hoa = ipv6(p.homeAddress);
     let fields: MobilityPacketFields;
     if (p.udp) {
@@ -105,16 +106,18 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
     }
     o.onPacket?.('out', packet);
     counters.baSent++;
-    log.info(
-      {
-        event: 'ba.sent',
-        hoa: p.homeAddress,
-        status: p.status,
-        sequence: p.sequence,
-        lifetime: p.lifetimeSeconds,
-      },
-      `BA status ${p.status} seq ${p.sequence} to ${p.homeAddress}`,
-    );
+    // At 20k BAs per second even building a log line that is then dropped costs.
+    if (log.isLevelEnabled('info'))
+      log.info(
+        {
+          event: 'ba.sent',
+          hoa: p.homeAddress,
+          status: p.status,
+          sequence: p.sequence,
+          lifetime: p.lifetimeSeconds,
+        },
+        `BA status ${p.status} seq ${p.sequence} to ${p.homeAddress}`,
+      );
     if (p.udp) {
       udp?.send({ data: packet, address: p.udp.address, port: p.udp.port }).catch((e: Error) => {
         log.warn({ event: 'send.failed', error: e.message }, 'BA send failed');
@@ -145,16 +148,17 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
           };
           bindings.set(r.homeAddress, binding);
           o.onBinding?.(r.homeAddress, binding);
-          log.info(
-            {
-              event: 'binding',
-              hoa: r.homeAddress,
-              coa: r.careOf.address,
-              tunnel: r.tunnel,
-              nat: r.nat ?? null,
-            },
-            `binding ${r.homeAddress} -> ${r.careOf.address} (${r.tunnel}${r.nat ? `, NAT ${r.nat.address}:${r.nat.port}` : ''})`,
-          );
+          if (log.isLevelEnabled('info'))
+            log.info(
+              {
+                event: 'binding',
+                hoa: r.homeAddress,
+                coa: r.careOf.address,
+                tunnel: r.tunnel,
+                nat: r.nat ?? null,
+              },
+              `binding ${r.homeAddress} -> ${r.careOf.address} (${r.tunnel}${r.nat ? `, NAT ${r.nat.address}:${r.nat.port}` : ''})`,
+            );
         } else {
           bindings.delete(r.homeAddress);
           o.onBinding?.(r.homeAddress, undefined);
@@ -220,7 +224,8 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
       saHomeAddress: opened.saHomeAddress,
       ...(from ? { udp: { address: from.address, port: from.port } } : {}),
     });
-    log.debug({ event: 'bu.received', hoa: event.homeAddress, sequence: event.sequence }, 'BU received');
+    if (log.isLevelEnabled('debug'))
+      log.debug({ event: 'bu.received', hoa: event.homeAddress, sequence: event.sequence }, 'BU received');
     core.send(event);
   };
 

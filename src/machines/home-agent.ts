@@ -2,8 +2,9 @@
  * The home agent supervisor (architecture.md "Actor tree"): the registrar that checks every Binding
  * Update before any binding cache entry sees it, and the IPv4 home address pool. The binding cache
  * entries themselves (`ha/bce/<HoA>`, src/machines/binding-cache-entry.ts) are hosted by the
- * actor layer (src/actors/binding-cache.ts): a checked BU leaves this machine as `deliverToEntry`,
- * and the entry's reports come back as `BCE.*` events. Keeping 100k entries out of this machine's
+ * actor layer (src/actors/binding-cache.ts): a checked BU leaves this machine as `deliverToEntry`;
+ * the entry reports that change the pool come back as `BCE.IPV4_RELEASED` and `BCE.DELETED`
+ * events, the others are translated by `entryReport`. Keeping 100k entries out of this machine's
  * children is what keeps adding and removing one O(1) (bench/README.md).
  *
  * Registrar checks, in order (RFC 6275 §10.3.1, RFC 4877 §4.2, RFC 5555 §4.5):
@@ -80,7 +81,37 @@ export type BuReceived = Omit<BindingUpdateReceived, 'type' | 'ipv4HomeAddress'>
 
 export type HomeAgentOutsideEvent = BuReceived;
 
-export type HomeAgentEvent = HomeAgentOutsideEvent | BindingCacheEntryReport | ErrorActorEvent;
+/** The entry reports that change the supervisor's state (the pool); the rest are translated. */
+export type EntryStateReport = Extract<
+  BindingCacheEntryReport,
+  { type: 'BCE.IPV4_RELEASED' | 'BCE.DELETED' }
+>;
+
+export type HomeAgentEvent = HomeAgentOutsideEvent | EntryStateReport | ErrorActorEvent;
+
+/** Whether the supervisor must see an entry's report (it changes the pool). */
+export const changesSupervisor = (r: BindingCacheEntryReport): r is EntryStateReport =>
+  r.type === 'BCE.IPV4_RELEASED' || r.type === 'BCE.DELETED';
+
+/**
+ * An entry's report as the HA reports it, for the reports that need no supervisor state: a
+ * binding in place, a BU refused, a binding gone. A pure translation, so the actor layer applies
+ * it directly instead of a round trip through this machine for every BU (bench/README.md).
+ */
+export function entryReport(r: Exclude<BindingCacheEntryReport, EntryStateReport>): HomeAgentReport {
+  switch (r.type) {
+    case 'BCE.REGISTERED': {
+      const { type: _type, ...registered } = r;
+      return { type: 'HA.BINDING', status: 'registered', ...registered };
+    }
+    case 'BCE.REJECTED':
+      return { type: 'HA.REJECTED', homeAddress: r.homeAddress, status: r.status, sequence: r.sequence };
+    case 'BCE.DEREGISTERED':
+      return { type: 'HA.BINDING', status: 'removed', homeAddress: r.homeAddress, reason: 'deregistered' };
+    case 'BCE.EXPIRED':
+      return { type: 'HA.BINDING', status: 'removed', homeAddress: r.homeAddress, reason: 'expired' };
+  }
+}
 
 /** deliverToEntry: a checked BU for the entry of `input.homeAddress`, created by the first one. */
 export interface DeliverToEntryParams {
@@ -263,6 +294,13 @@ export const homeAddressOfEntry = (id: string): string | undefined =>
   id.startsWith('bce/') ? id.slice(4) : undefined;
 const canonicalHoa = (address: string): string => canonicalAddress(6, address) ?? address;
 
+/** The parsed home prefix; an HA has one, and every BU is checked against it (RFC 6275 §10.3.1). */
+let lastPrefix: { text: string; parsed: ReturnType<typeof parsePrefix> } | undefined;
+function homePrefixOf(text: string): ReturnType<typeof parsePrefix> {
+  if (lastPrefix?.text !== text) lastPrefix = { text, parsed: parsePrefix(text) };
+  return lastPrefix.parsed;
+}
+
 type BuEvent = Extract<HomeAgentEvent, { type: 'BU.RECEIVED' }>;
 
 /** RFC 5555 §4.2: the outer source differs from the IPv4 care-of address → a NAT is on the path. */
@@ -328,14 +366,17 @@ const haSetup = setup({
   guards: {
     /** RFC 4877 §4.2, RFC 6275 §5.1: the SA must be the one of the home address in the BU. */
     saMismatch: ({ event }) =>
-      event.type === 'BU.RECEIVED' && canonicalHoa(event.saHomeAddress) !== canonicalHoa(event.homeAddress),
+      event.type === 'BU.RECEIVED' &&
+      // The same text is the same address (the common case, both from the codec); else compare bytes.
+      event.saHomeAddress !== event.homeAddress &&
+      canonicalHoa(event.saHomeAddress) !== canonicalHoa(event.homeAddress),
     /** RFC 6275 §10.3.1: this node serves home registrations (H = 1) only. */
     notHomeRegistration: ({ event }) => event.type === 'BU.RECEIVED' && !event.homeRegistration,
     /** RFC 6275 §10.3.1: the home address must be on the home link (its prefix). */
     notHomeSubnet: ({ context, event }) => {
       if (event.type !== 'BU.RECEIVED') return false;
       const bytes = ipv6TextToBytes(event.homeAddress);
-      const prefix = parsePrefix(context.homePrefix);
+      const prefix = homePrefixOf(context.homePrefix);
       return !bytes || !prefix || !matchesPrefix(bytes, prefix);
     },
     noPool: ({ context }) => context.pool === null,
@@ -438,54 +479,6 @@ export const homeAgentMachine = haSetup.createMachine({
     running: {
       type: 'parallel',
       on: {
-        'BCE.REGISTERED': {
-          actions: {
-            type: 'report',
-            params: ({ event }) => {
-              const { type: _type, ...registered } = event as Extract<
-                HomeAgentEvent,
-                { type: 'BCE.REGISTERED' }
-              >;
-              return { type: 'HA.BINDING', status: 'registered', ...registered };
-            },
-          },
-        },
-        'BCE.REJECTED': {
-          actions: {
-            type: 'report',
-            params: ({ event }) => {
-              const e = event as Extract<HomeAgentEvent, { type: 'BCE.REJECTED' }>;
-              return {
-                type: 'HA.REJECTED',
-                homeAddress: e.homeAddress,
-                status: e.status,
-                sequence: e.sequence,
-              };
-            },
-          },
-        },
-        'BCE.DEREGISTERED': {
-          actions: {
-            type: 'report',
-            params: ({ event }) => ({
-              type: 'HA.BINDING',
-              status: 'removed',
-              homeAddress: (event as Extract<HomeAgentEvent, { type: 'BCE.DEREGISTERED' }>).homeAddress,
-              reason: 'deregistered',
-            }),
-          },
-        },
-        'BCE.EXPIRED': {
-          actions: {
-            type: 'report',
-            params: ({ event }) => ({
-              type: 'HA.BINDING',
-              status: 'removed',
-              homeAddress: (event as Extract<HomeAgentEvent, { type: 'BCE.EXPIRED' }>).homeAddress,
-              reason: 'expired',
-            }),
-          },
-        },
         // RFC 5555 §4.4.2: the IPv4 binding ended (lease, lifetime, or not used): back to the pool.
         'BCE.IPV4_RELEASED': {
           actions: [
@@ -647,17 +640,6 @@ function modelEvents(context: HomeAgentContext): HomeAgentEvent[] {
   ];
   for (const homeAddress of [MODEL_HOA1]) {
     out.push(
-      {
-        type: 'BCE.REGISTERED',
-        homeAddress,
-        careOf: MODEL_COA,
-        lifetimeSeconds: 400,
-        tunnel: 'ip6',
-        sequence: 1,
-      },
-      { type: 'BCE.REJECTED', homeAddress, status: BaStatus.SequenceNumberOutOfWindow, sequence: 1 },
-      { type: 'BCE.DEREGISTERED', homeAddress },
-      { type: 'BCE.EXPIRED', homeAddress },
       { type: 'BCE.DELETED', homeAddress },
       {
         type: `xstate.error.actor.${bceId(homeAddress)}`,

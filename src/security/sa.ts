@@ -256,9 +256,13 @@ export class SecurityAssociationDatabase {
    * with no peer set; without `peer`, the first SA for the home address.
    */
   outbound(homeAddress: string, peer?: string): SecurityAssociation | undefined {
-    const hoa = ipv6TextToBytes(homeAddress);
-    if (!hoa) return undefined;
-    const forHoa = this.#outbound.get(ipv6FromBytes(hoa)) ?? [];
+    // Canonical text (what the codec and the machines hand over) finds the SA without parsing.
+    let forHoa = this.#outbound.get(homeAddress);
+    if (!forHoa) {
+      const hoa = ipv6TextToBytes(homeAddress);
+      if (!hoa) return undefined;
+      forHoa = this.#outbound.get(ipv6FromBytes(hoa)) ?? [];
+    }
     if (peer === undefined) return forHoa[0];
     const p = ipv6TextToBytes(peer);
     const exact = p ? forHoa.find((o) => o.peer === ipv6FromBytes(p)) : undefined;

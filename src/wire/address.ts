@@ -65,9 +65,70 @@ export function ipv4TextToBytes(text: string): Uint8Array | undefined {
   return out;
 }
 
-/** Parses IPv6 text (RFC 4291 §2.2 forms, including an embedded IPv4 tail) into 16 bytes. */
+/** Value of a hex digit's char code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/**
+ * Parses IPv6 text (RFC 4291 §2.2 forms, including an embedded IPv4 tail) into 16 bytes. The
+ * common form without an IPv4 tail is scanned once, char by char: a home agent parses several
+ * addresses per Binding Update, and the split/regex version cost it about a tenth of its CPU.
+ */
 export function ipv6TextToBytes(text: string): Uint8Array | undefined {
-  if (text.length === 0 || text.length > 45) return undefined;
+  const n = text.length;
+  if (n === 0 || n > 45) return undefined;
+  if (text.includes('.')) return ipv6WithIpv4TailToBytes(text);
+  const head: number[] = [];
+  const tail: number[] = [];
+  let groups = head;
+  let compressed = false;
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    // Only "::" may start an address.
+    if (n < 2 || text.charCodeAt(1) !== 58) return undefined;
+    compressed = true;
+    groups = tail;
+    i = 2;
+  }
+  while (i < n) {
+    let value = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const d = hexDigit(text.charCodeAt(i));
+      if (d < 0) break;
+      if (++digits > 4) return undefined;
+      value = value * 16 + d;
+    }
+    if (digits === 0) return undefined;
+    groups.push(value);
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 58) return undefined;
+    i++;
+    if (i < n && text.charCodeAt(i) === 58) {
+      if (compressed) return undefined;
+      compressed = true;
+      groups = tail;
+      i++;
+    } else if (i === n) return undefined;
+  }
+  const out = new Uint8Array(16);
+  if (compressed ? head.length + tail.length > 7 : head.length !== 8) return undefined;
+  for (let g = 0; g < head.length; g++) {
+    out[2 * g] = head[g]! >> 8;
+    out[2 * g + 1] = head[g]! & 0xff;
+  }
+  for (let g = 0, at = 8 - tail.length; g < tail.length; g++, at++) {
+    out[2 * at] = tail[g]! >> 8;
+    out[2 * at + 1] = tail[g]! & 0xff;
+  }
+  return out;
+}
+
+/** The rarer forms with a dotted-quad tail (`::ffff:192.0.2.1`, RFC 4291 §2.2 form 3). */
+function ipv6WithIpv4TailToBytes(text: string): Uint8Array | undefined {
   let tail4: Uint8Array | undefined;
   let body = text;
   const lastColon = text.lastIndexOf(':');
