@@ -273,8 +273,9 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
         addresses: config.addresses,
         udpPort: config.udpPort,
         crypto: espMobilityCrypto(sad),
-        // Tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1): room for bursts.
-        udp: new DgramUdpPortFactory(dp ? { bufferBytes: DATAPLANE_SOCKET_BUFFER } : {}),
+        // Room for bursts: tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1), and
+        // a registration storm of thousands of mobile nodes arrives faster than one event-loop turn.
+        udp: new DgramUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER }),
         // BUs with a Home Address option (60) and from home as plain ESP (50).
         ...optional('ip', rawIpv6([60, 50], hooks.log)),
         clock: systemClock,

@@ -141,6 +141,7 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
   const random = seededRandom((o.seed ?? 1) ^ 0x5bd1e995);
   const haIpv6 = ipv6(o.ha.ipv6);
   const sockets: UdpPort[] = [];
+  const sourceOf: string[] = [];
   let counters = newCounters();
   /** BUs in flight, oldest first, for the timeout sweep. */
   const inFlight: { node: SimulatedMobileNode; sequence: number }[] = [];
@@ -185,11 +186,13 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
     const socket = await o.udp.bind(4, address, 0);
     socket.onMessage((d) => receive(d.data));
     sockets.push(socket);
+    sourceOf.push(socket.local().address);
   }
 
   const send = (node: SimulatedMobileNode, lifetimeSeconds: number): void => {
     const socket = sockets[node.socket]!;
-    const source = socket.local().address;
+    // getsockname is a system call: the sockets' addresses are read once, at bind.
+    const source = sourceOf[node.socket]!;
     node.sequence = (node.sequence + 1) & 0xffff;
     const careOf = node.nat ? privateCareOf(node) : source;
     const message = bindingUpdateFor({
