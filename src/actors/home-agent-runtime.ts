@@ -63,6 +63,8 @@ export interface HaCounters {
 export interface HaRuntime {
   bindings(): Binding[];
   counters(): HaCounters;
+  /** Entries in the binding cache (registered or being deleted) and their pending timers. */
+  bindingCache(): { entries: number; timers: number };
   /** Resolves when the supervisor fails (escalation) or the runtime stops. */
   readonly done: Promise<{ failed: boolean; reason?: string }>;
   stop(): Promise<void>;
@@ -251,6 +253,7 @@ export async function startHomeAgent(o: HaRuntimeOptions): Promise<HaRuntime> {
   return {
     bindings: () => [...bindings.values()],
     counters: () => counters,
+    bindingCache: () => ({ entries: core.cache.size, timers: core.cache.pendingTimers }),
     done,
     async stop() {
       core.stop();

@@ -16,9 +16,9 @@ import { seededRandom } from '../net/memory.js';
 import type { UdpPort, UdpPortFactory } from '../net/ports.js';
 import type { DerivedSaRange } from '../security/derived.js';
 import { openMobilityPacket, sealMobilityPacket } from '../security/esp.js';
-import { ipv6, NATD_REFRESH_NOT_NEEDED } from '../wire/index.js';
+import { BaStatus, ipv6, NATD_REFRESH_NOT_NEEDED } from '../wire/index.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
-import { createPopulation, privateCareOf, type SimulatedMobileNode } from './population.js';
+import { createPopulation, espSequenceStart, privateCareOf, type SimulatedMobileNode } from './population.js';
 
 export type Phase = 'register' | 'steady' | 'deregister';
 export const PHASES: readonly Phase[] = ['register', 'steady', 'deregister'];
@@ -76,10 +76,20 @@ export interface LoadgenReport {
   readonly phases: PhaseReport[];
 }
 
+/** What the HA should hold for a node after its last BU (tests compare the binding cache). */
+export interface ExpectedBinding {
+  readonly homeAddress: string;
+  /** The IPv4 care-of address the node claims (RFC 5555 §3.1.2). */
+  readonly careOf: string;
+  /** Behind a NAT: the outer source the HA sees and must answer (RFC 5555 §4.2). */
+  readonly nat?: { readonly address: string; readonly port: number };
+}
+
 /** A population with its sockets open, running one phase at a time (the benchmark drives it). */
 export interface Loadgen {
   readonly mobileNodes: number;
   readonly sockets: number;
+  expectedBindings(): ExpectedBinding[];
   run(phase: Phase, how?: { rate?: number | 'max'; durationSeconds?: number }): Promise<PhaseReport>;
   close(): Promise<void>;
 }
@@ -137,11 +147,13 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
     ipv4HomeRatio: o.ipv4HomeRatio,
     sockets: o.sockets,
     seed: o.seed ?? 1,
+    firstEspSequence: espSequenceStart(Date.now()),
   });
   const random = seededRandom((o.seed ?? 1) ^ 0x5bd1e995);
   const haIpv6 = ipv6(o.ha.ipv6);
   const sockets: UdpPort[] = [];
   const sourceOf: string[] = [];
+  const portOf: number[] = [];
   let counters = newCounters();
   /** BUs in flight, oldest first, for the timeout sweep. */
   const inFlight: { node: SimulatedMobileNode; sequence: number }[] = [];
@@ -170,6 +182,9 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
     counters.latency.add(performance.now() - node.sentAt);
     counters.answered++;
     bump(counters.status, ba.status);
+    // RFC 6275 §11.7.3: 135 carries the last sequence number the HA accepted; continue from it, as a
+    // mobile node does after a restart (a second load generator run against a live binding cache).
+    if (ba.status === BaStatus.SequenceNumberOutOfWindow) node.sequence = ba.sequence;
     for (const option of ba.options) {
       if (option.kind === 'ipv4AddressAcknowledgement') bump(counters.ipv4Ack, option.status);
       if (option.kind === 'natDetection') {
@@ -187,6 +202,7 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
     socket.onMessage((d) => receive(d.data));
     sockets.push(socket);
     sourceOf.push(socket.local().address);
+    portOf.push(socket.local().port);
   }
 
   const send = (node: SimulatedMobileNode, lifetimeSeconds: number): void => {
@@ -317,6 +333,13 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
   return {
     mobileNodes: nodes.length,
     sockets: sockets.length,
+    expectedBindings: () =>
+      nodes.map((node) => {
+        const source = { address: sourceOf[node.socket]!, port: portOf[node.socket]! };
+        return node.nat
+          ? { homeAddress: node.homeAddress, careOf: privateCareOf(node), nat: source }
+          : { homeAddress: node.homeAddress, careOf: source.address };
+      }),
     async run(phase, how = {}) {
       const rate = how.rate ?? o.rate;
       counters = newCounters();

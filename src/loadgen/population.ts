@@ -38,6 +38,24 @@ export interface PopulationOptions {
   readonly ipv4HomeRatio: number;
   readonly sockets: number;
   readonly seed: number;
+  /** ESP sequence number before the first BU of each SA (see espSequenceStart). */
+  readonly firstEspSequence: number;
+}
+
+/** 2026-11-01T00:00:00Z: ESP sequence starts count from here. */
+const SEQUENCE_EPOCH_MS = Date.UTC(2026, 10, 1);
+/** A node sends far fewer BUs per second than this, so each run starts above the last one's end. */
+const SEQUENCES_PER_SECOND = 64;
+
+/**
+ * Where a run's ESP sequence numbers start. The SAs are manually keyed, so the HA keeps each
+ * inbound SA's anti-replay window across load generator runs (RFC 4303 §3.4.3); starting every
+ * run at 1 would have all its BUs dropped as replays. Starting from the wall clock keeps each run
+ * above the previous one for about two years of runs (2^32 / 64 seconds).
+ */
+export function espSequenceStart(nowMs: number): number {
+  const start = Math.floor(((nowMs - SEQUENCE_EPOCH_MS) / 1000) * SEQUENCES_PER_SECOND);
+  return Math.min(Math.max(0, start), 0xffffffff - 0x1000_0000);
 }
 
 export interface Population {
@@ -67,7 +85,10 @@ export function createPopulation(o: PopulationOptions): Population {
       homeAddress: pair.homeAddress,
     };
     // From the MN's side: it sends on the HA's inbound SPI and receives on the HA's outbound one.
-    const sa = new SecurityAssociation({ ...keys, spi: pair.spiIn, direction: 'out' });
+    const sa = new SecurityAssociation(
+      { ...keys, spi: pair.spiIn, direction: 'out' },
+      { lastSequence: o.firstEspSequence },
+    );
     sad.add({ ...keys, spi: pair.spiOut, direction: 'in' });
     nodes.push({
       index: i,
