@@ -86,7 +86,7 @@ async function benchSize(ns: Netns, n: number, seconds: number): Promise<SizeRes
       '--move',
       '0.1',
       '--window',
-      '64',
+      '256',
       '--bind',
       '127.1.0.0/16',
     ]),

@@ -260,9 +260,10 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
    * Offers `next()`'s BUs until it returns undefined, at the configured rate or closed-loop, then
    * waits for the last answers (or their timeout).
    */
+  /** `next()`: the next BU, `null` when every node still awaits a BA, `undefined` when done. */
   const drive = (
     rateOrMax: number | 'max',
-    next: () => { node: SimulatedMobileNode; lifetime: number } | undefined,
+    next: () => { node: SimulatedMobileNode; lifetime: number } | null | undefined,
   ): Promise<void> =>
     new Promise((resolve) => {
       const start = performance.now();
@@ -271,7 +272,8 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
       let timer: NodeJS.Timeout | undefined;
       const sendOne = (): boolean => {
         const op = next();
-        if (!op) {
+        if (op === null) return false;
+        if (op === undefined) {
           exhausted = true;
           return false;
         }
@@ -349,13 +351,19 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
         const deadline = t0 + (how.durationSeconds ?? o.durationSeconds) * 1000;
         await drive(rate, () => {
           if (performance.now() >= deadline) return undefined;
-          const node = nodes[steadyNext++ % nodes.length]!;
-          if (sockets.length > 1 && random() < o.moveRatio) {
-            // A move: another network, so another care-of address and source port.
-            node.moves++;
-            node.socket = (node.socket + 1 + Math.floor(random() * (sockets.length - 1))) % sockets.length;
+          // The next node in turn that is not still waiting for a BA: a mobile node never has two
+          // BUs outstanding (RFC 6275 §11.8), so a slow HA sees fewer BUs, not duplicates.
+          for (let tries = 0; tries < nodes.length; tries++) {
+            const node = nodes[steadyNext++ % nodes.length]!;
+            if (node.outstanding >= 0) continue;
+            if (sockets.length > 1 && random() < o.moveRatio) {
+              // A move: another network, so another care-of address and source port.
+              node.moves++;
+              node.socket = (node.socket + 1 + Math.floor(random() * (sockets.length - 1))) % sockets.length;
+            }
+            return { node, lifetime: o.lifetimeSeconds };
           }
-          return { node, lifetime: o.lifetimeSeconds };
+          return null;
         });
       } else {
         let i = 0;
