@@ -358,7 +358,10 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
         udp: new DgramUdpPortFactory(dp ? { bufferBytes: DATAPLANE_SOCKET_BUFFER } : {}),
         udpPort: config.udpPort,
         dns: new NodeDnsPort(config.dns ? { servers: config.dns.servers } : {}),
-        links: new IpLinkMonitor(config.interfaces ? { interfaces: config.interfaces } : {}),
+        links: new IpLinkMonitor({
+          ...(config.interfaces ? { interfaces: config.interfaces } : {}),
+          ...(config.dataplane ? { exclude: [config.dataplane.tun] } : {}),
+        }),
         // BAs with a Type 2 routing header (43) and at home as plain ESP (50).
         ...optional('ip', rawIpv6([43, 50], hooks.log)),
         clock: systemClock,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAB_ADDRESSES as A, type LabLocation } from '../lab/addresses.js';
-import { labDown, labMove, labSpawn, labUp } from '../lab/lab.js';
+import { labDown, labExec, labMove, labSpawn, labUp } from '../lab/lab.js';
 import { queryControl } from '../net/control-socket.js';
 import type { WalkBinding, WalkStatus, WalkWorld } from './walk.js';
 
@@ -61,7 +61,8 @@ export async function labWorld(opts: {
       JSON.stringify({
         homePrefix: A.networks.home.ipv6,
         addresses: { ipv6: A.ha.ipv6, ipv4: A.ha.ipv4 },
-        ipv4Pool: { start: '198.51.100.129', end: '198.51.100.254', prefixLength: 25, leaseSeconds: 3600 },
+        // On the home link: the MN's IPv4 home address works at home too (proxy ARP while away).
+        ipv4Pool: { start: '198.51.100.100', end: '198.51.100.120', prefixLength: 25, leaseSeconds: 3600 },
         maxLifetimeSeconds: 400,
         natKeepaliveSeconds: opts.haRefresh,
         securityAssociations: [
@@ -73,6 +74,8 @@ export async function labWorld(opts: {
             encryptionKey: LAB_KEY,
           },
         ],
+        // The data plane: a TUN on the HA, the home link eth0 (proxy ND/ARP for bound home addresses).
+        dataplane: { tun: 'dsm6ha', homeLink: 'eth0' },
         control: { socket: haSock },
         pcap: join(dir, 'ha.pcap'),
       }),
@@ -94,6 +97,7 @@ export async function labWorld(opts: {
           encryptionKey: LAB_KEY,
         },
         settleMs: 200,
+        dataplane: { tun: 'dsm6mn' },
         control: { socket: mnSock },
       }),
     );
@@ -111,6 +115,7 @@ export async function labWorld(opts: {
     await close();
     throw e;
   }
+  let lastIpv4: string = A.mn.home.ipv4;
   const quiet = async <T>(q: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await q();
@@ -146,6 +151,21 @@ export async function labWorld(opts: {
     },
     wait: (ms) => new Promise((r) => setTimeout(r, ms)),
     now: () => Date.now(),
+    async reach() {
+      const ping = async (target: string): Promise<string> => {
+        // Up to three tries: the first packet after a move can race the binding to the HA.
+        const r = await labExec(opts.prefix, 'cn', ['ping', '-c', '3', '-i', '0.2', '-W', '1', target]).catch(
+          () => undefined,
+        );
+        const rtt = r?.stdout.match(/time=([\d.]+) ms/);
+        return rtt ? `${rtt[1]} ms` : 'no reply';
+      };
+      // The assigned IPv4 home address; at home (no binding, none reported) the last one, which
+      // lies on the home link, or the lab's own home-link address before any assignment.
+      const d = (await quiet(() => queryControl(mnSock))) as MnDoc | undefined;
+      lastIpv4 = d?.status?.ipv4?.address ?? lastIpv4;
+      return { ipv6: await ping(A.mn.home.ipv6), ipv4: await ping(lastIpv4) };
+    },
     close,
   };
 }

@@ -33,6 +33,11 @@ export interface WalkWorld {
   now(): number;
   /** Called before each move, outside the measured time (pacing for a person watching). */
   pause?(): Promise<void>;
+  /**
+   * Where there is a data plane: the correspondent node pings the IPv6 and the IPv4 home address
+   * after the move settled; each answer is the round trip ("0.9 ms") or why not ("no reply").
+   */
+  reach?(): Promise<{ readonly ipv6: string; readonly ipv4: string }>;
   close(): Promise<void>;
 }
 
@@ -45,6 +50,8 @@ export interface WalkRow {
   readonly nat: string;
   readonly ipv4: string;
   readonly sequence: string;
+  /** The CN's pings to the home addresses ("-" without a data plane). */
+  readonly reach: string;
 }
 
 /** What "settled" means after a move: registered at a new care-of address, or at home. */
@@ -84,22 +91,34 @@ export async function walk(
         break;
       }
     }
+    const ms = world.now() - start;
+    const reach = ok && world.reach ? await world.reach() : undefined;
     rows.push({
       move: where,
       ok,
-      ms: world.now() - start,
+      ms,
       careOf: where === 'home' ? '(home)' : (b?.careOf ?? s?.careOf ?? '-'),
       tunnel: where === 'home' ? '-' : (b?.tunnel ?? '-'),
       nat: where === 'home' ? '-' : b?.nat ? `yes (${b.nat})` : s?.natDetected ? 'yes' : 'no',
       ipv4: s?.ipv4 ?? '-',
       sequence: b ? String(b.sequence) : '-',
+      reach: reach ? `v6 ${reach.ipv6}, v4 ${reach.ipv4}` : '-',
     });
   }
   return rows;
 }
 
 export function walkTable(rows: readonly WalkRow[]): string {
-  const head = ['move to', 'registered', 'care-of address', 'tunnel', 'NAT', 'IPv4 HoA', 'BU seq'];
+  const head = [
+    'move to',
+    'registered',
+    'care-of address',
+    'tunnel',
+    'NAT',
+    'IPv4 HoA',
+    'BU seq',
+    'CN pings HoAs',
+  ];
   const body = rows.map((r) => [
     r.move,
     r.ok ? `${r.ms} ms` : `NO (${r.ms} ms)`,
@@ -108,6 +127,7 @@ export function walkTable(rows: readonly WalkRow[]): string {
     r.nat,
     r.ipv4,
     r.sequence,
+    r.reach,
   ]);
   const all = [head, ...body];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));

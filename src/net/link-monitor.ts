@@ -281,6 +281,11 @@ export class LinkStateTracker {
 export interface IpLinkMonitorOptions {
   /** Interfaces to report; default every interface but `lo`. */
   readonly interfaces?: readonly string[];
+  /**
+   * Links never watched, even when `interfaces` is absent: the mobile node's own TUN device,
+   * whose home addresses would otherwise read as "at home" wherever it is.
+   */
+  readonly exclude?: readonly string[];
   /** The iproute2 binary. Default `ip`. */
   readonly ipCommand?: string;
   /** Watch this network namespace (`ip -n <netns>`) instead of the process's own. */
@@ -338,7 +343,10 @@ export class IpLinkMonitor implements LinkMonitor {
     if (this.running) throw new Error('link monitor: already started');
     this.running = true;
     const only = this.options.interfaces;
-    const tracker = new LinkStateTracker(only ? (n) => only.includes(n) : (n) => n !== 'lo');
+    const never = this.options.exclude ?? [];
+    const tracker = new LinkStateTracker(
+      only ? (n) => only.includes(n) && !never.includes(n) : (n) => n !== 'lo' && !never.includes(n),
+    );
     const emit = (events: LinkEvent[]) => {
       if (!this.running) return;
       for (const e of events) {
