@@ -293,3 +293,32 @@ describe('IpLinkMonitor in a network namespace (root)', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('IpLinkMonitor exclude (root)', () => {
+  it("never reports an excluded link (the MN's own TUN), with or without an interface list", async () => {
+    requireRoot();
+    const ns = `dsmip6-lx-${process.pid}`;
+    const ip = (...args: string[]) => execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
+    execFileSync('ip', ['netns', 'add', ns]);
+    const events: LinkEvent[] = [];
+    const monitor = new IpLinkMonitor({ netns: ns, exclude: ['tunx'], resyncAfterMs: 0 });
+    try {
+      ip('link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'tunx');
+      ip('link', 'set', 'v0', 'up');
+      ip('link', 'set', 'tunx', 'up');
+      ip('addr', 'add', '2001:db8:1::100/128', 'dev', 'tunx', 'nodad');
+      await monitor.start((e) => events.push(e));
+      ip('addr', 'add', '198.51.100.7/24', 'dev', 'v0');
+      await expect.poll(() => events.some((e) => e.ifname === 'v0')).toBe(true);
+      ip('addr', 'add', '198.51.100.8/32', 'dev', 'tunx');
+      ip('addr', 'add', '198.51.100.9/24', 'dev', 'v0');
+      await expect
+        .poll(() => events.some((e) => e.type === 'ADDRESS.ADDED' && e.address === '198.51.100.9'))
+        .toBe(true);
+      expect(events.filter((e) => e.ifname === 'tunx')).toEqual([]);
+    } finally {
+      await monitor.stop();
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
+  });
+});
