@@ -35,6 +35,8 @@ export interface IperfOptions {
   /** UDP datagram payload; small enough that no path fragments it. */
   udpLength: number;
   port: number;
+  /** UDP offered load in bit/s; 0 or absent: as fast as the sender can (`-b 0`). */
+  bitrateBps?: number;
 }
 
 export type IperfOutcome = ({ ok: true } & IperfResult) | { ok: false; error: string };
@@ -70,7 +72,11 @@ export async function iperf(
       '-J',
       '--connect-timeout',
       '3000',
-      ...(proto === 'udp' ? ['-u', '-b', '0', '-l', String(o.udpLength)] : []),
+      // UDP: 4 MB socket buffers (the size the dsmip6 daemons use); with the 208 KB default the
+      // receiving iperf3 drops bursts in its own socket, even on the kernel path.
+      ...(proto === 'udp'
+        ? ['-u', '-b', String(Math.round(o.bitrateBps ?? 0)), '-l', String(o.udpLength), '-w', '4M']
+        : []),
       ...(direction === 'mn→cn' ? ['-R'] : []),
     ];
     const r = await labExec(prefix, 'cn', argv, { timeoutMs: (o.seconds + 20) * 1000 });
@@ -83,6 +89,56 @@ export async function iperf(
   } finally {
     await server.stop('SIGTERM', 2000);
   }
+}
+
+export interface UdpSearch {
+  /** The highest offered load found with loss at or below `maxLossPercent` (0: none was). */
+  offeredBps: number;
+  /** What the receiver got at that load. */
+  receivedBps: number;
+  lostPercent: number;
+  maxLossPercent: number;
+  /** Every probe: offered load, received rate, loss. */
+  probes: { offeredBps: number; receivedBps: number; lostPercent: number }[];
+  error?: string;
+}
+
+/**
+ * The UDP rate a path carries without (much) loss: bisection on iperf3's offered load between 0
+ * and `hiBps`, `steps` probes of `o.seconds` each. Unlike `-b 0`, where the sender's own CPU use
+ * on a small machine decides how much arrives, this finds what the path sustains.
+ */
+export async function udpSearch(
+  prefix: string,
+  t: Target,
+  direction: Direction,
+  o: IperfOptions,
+  hiBps: number,
+  steps: number,
+  maxLossPercent: number,
+): Promise<UdpSearch> {
+  let lo = 0;
+  let hi = hiBps;
+  const out: UdpSearch = { offeredBps: 0, receivedBps: 0, lostPercent: 0, maxLossPercent, probes: [] };
+  for (let i = 0; i < steps; i++) {
+    const rate = (lo + hi) / 2;
+    const r = await iperf(prefix, t, 'udp', direction, { ...o, bitrateBps: rate });
+    if (!r.ok) {
+      out.error = r.error;
+      break;
+    }
+    const lost = r.lostPercent ?? 100;
+    out.probes.push({ offeredBps: rate, receivedBps: r.receivedBps, lostPercent: lost });
+    if (lost <= maxLossPercent) {
+      lo = rate;
+      out.offeredBps = rate;
+      out.receivedBps = r.receivedBps;
+      out.lostPercent = lost;
+    } else {
+      hi = rate;
+    }
+  }
+  return out;
 }
 
 /** Whether the CN gets an echo reply from `address` within `ms`. */

@@ -85,8 +85,44 @@ function throughputTable(r: Results): Table {
     }
   }
   return {
-    title: `Throughput, Mbit/s received (iperf3, ${r.settings.seconds} s each; UDP ${r.settings.udpLength}-byte datagrams at -b 0)`,
+    title: `Throughput, Mbit/s received (iperf3, median of ${r.settings.repeat ?? 1} × ${r.settings.seconds} s; UDP ${r.settings.udpLength}-byte datagrams at -b 0)`,
     header: ['path', 'family', 'TCP CN→MN', 'TCP MN→CN', 'UDP CN→MN', 'UDP MN→CN'],
+    rows,
+    notes,
+  };
+}
+
+function searched(p: PathResult | undefined, family: Family, direction: string): number | undefined {
+  const x = p?.udpSearch?.find((u) => u.family === family && u.direction === direction)?.search;
+  return x && !x.error ? x.receivedBps : undefined;
+}
+
+function udpSearchTable(r: Results): Table | undefined {
+  const s = r.settings.udpSearch;
+  if (!s || s.steps === 0) return undefined;
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const p of r.paths) {
+    if (!p.available) {
+      rows.push([PATH_LABEL[p.name] ?? p.name, '—', 'n/a', 'n/a']);
+      continue;
+    }
+    for (const f of families(p)) {
+      const c = (d: string) => {
+        const x = p.udpSearch?.find((u) => u.family === f && u.direction === d)?.search;
+        if (!x) return '—';
+        if (x.error) {
+          notes.push(`${PATH_LABEL[p.name]} ${FAMILY_LABEL[f]} UDP ${d}: ${x.error}`);
+          return 'error';
+        }
+        return mbps(x.receivedBps);
+      };
+      rows.push([PATH_LABEL[p.name] ?? p.name, FAMILY_LABEL[f], c('cn→mn'), c('mn→cn')]);
+    }
+  }
+  return {
+    title: `UDP throughput at ≤ ${s.maxLossPercent}% loss, Mbit/s received (bisection on the offered load, ${s.steps} probes of ${s.seconds} s)`,
+    header: ['path', 'family', 'UDP CN→MN', 'UDP MN→CN'],
     rows,
     notes,
   };
@@ -197,7 +233,22 @@ function targetsTable(r: Results): Table {
         const a = bps(find(d, f, proto, dir));
         const b = bps(find(o, f, proto, dir));
         rows.push([
-          `throughput ${FAMILY_LABEL[f]} ${proto.toUpperCase()} ${dir.toUpperCase()}`,
+          `${proto.toUpperCase()}${proto === 'udp' ? ' -b 0' : ''} ${FAMILY_LABEL[f]} ${dir.toUpperCase()}, Mbit/s`,
+          a === undefined ? 'n/a' : mbps(a),
+          b === undefined ? 'n/a' : mbps(b),
+          '≥ OpenVPN',
+          verdict(a === undefined || b === undefined ? undefined : a >= b),
+        ]);
+      }
+    }
+  }
+  if (r.settings.udpSearch?.steps) {
+    for (const f of ['ipv4', 'ipv6'] as const) {
+      for (const dir of ['cn→mn', 'mn→cn'] as const) {
+        const a = searched(d, f, dir);
+        const b = searched(o, f, dir);
+        rows.push([
+          `UDP at ≤ ${r.settings.udpSearch.maxLossPercent}% loss ${FAMILY_LABEL[f]} ${dir.toUpperCase()}`,
           a === undefined ? 'n/a' : mbps(a),
           b === undefined ? 'n/a' : mbps(b),
           '≥ OpenVPN',
@@ -245,7 +296,13 @@ function machineLine(r: Results): string {
 }
 
 export function renderReport(r: Results): { text: string; markdown: string } {
-  const tables = [throughputTable(r), rttTable(r), handoverTable(r), targetsTable(r)];
+  const tables = [
+    throughputTable(r),
+    udpSearchTable(r),
+    rttTable(r),
+    handoverTable(r),
+    targetsTable(r),
+  ].filter((t): t is Table => t !== undefined);
   const text = [
     machineLine(r),
     ...tables.map((t) =>

@@ -1,7 +1,7 @@
 /** The shape of bench/results/dataplane-<date>.json. */
 
 import type { LabLocation } from '../../src/lab/lab.js';
-import type { Direction, IperfOutcome, Proto } from './measure.js';
+import type { Direction, IperfOutcome, Proto, UdpSearch } from './measure.js';
 import type { HandoverGap, RttSummary } from './parse.js';
 import type { PathName } from './paths.js';
 
@@ -9,7 +9,10 @@ export interface ThroughputRow {
   family: 'ipv4' | 'ipv6';
   proto: Proto;
   direction: Direction;
+  /** The median run (by received rate) of `runs`. */
   result: IperfOutcome;
+  /** Received Mbit/s of every run (`--repeat`), failed runs left out. */
+  runsMbps?: number[];
 }
 
 export interface RttRow {
@@ -28,6 +31,8 @@ export interface PathResult {
   unreachable?: { family: 'ipv4' | 'ipv6'; reason: string }[];
   details?: Record<string, unknown>;
   throughput: ThroughputRow[];
+  /** The highest UDP load each direction carries at <= 1 % loss (bisection on iperf3 -b). */
+  udpSearch: { family: 'ipv4' | 'ipv6'; direction: Direction; search: UdpSearch }[];
   rtt: RttRow[];
   /** Paths that can follow the MN: a 10 ms ping stream during each move of its walk. */
   handover?: HandoverResult;
@@ -56,12 +61,16 @@ export interface Results {
   machine: Record<string, string | number>;
   settings: {
     seconds: number;
+    /** iperf3 runs per cell; the median is reported. */
+    repeat: number;
     pings: number;
     udpLength: number;
     udpBitrate: string;
     mnAt: LabLocation;
     /** The dsmip6 MN's movement debounce (config settleMs). */
     mnSettleMs: number;
+    /** UDP loss-bounded search: probes per direction, seconds per probe, loss allowed (%); 0 probes: off. */
+    udpSearch: { steps: number; seconds: number; maxLossPercent: number };
   };
   notes: string[];
   paths: PathResult[];
