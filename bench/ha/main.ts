@@ -16,7 +16,7 @@
  */
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, version as osVersion, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, version as osVersion, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -146,6 +146,8 @@ function machine(): Record<string, string | number> {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     kernel: `${release()} ${osVersion()}`,
     node: process.version,
+    // Other work on the machine skews every number: the 1-minute load average when it ended.
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
   };
 }
 

@@ -73,7 +73,7 @@ export function renderTable(doc: BenchDoc): string {
   }
   const line = (r: string[]): string => `| ${r.join(' | ')} |`;
   return [
-    `dsmip6 home agent, ${doc.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, Node ${m.node}, Linux ${String(m.kernel).split(' ')[0]}`,
+    `dsmip6 home agent, ${doc.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, Node ${m.node}, Linux ${String(m.kernel).split(' ')[0]}, load average ${m.loadAverage} at the end`,
     '',
     line(rows[0]!),
     line(rows[0]!.map(() => '---')),
