@@ -43,6 +43,8 @@ function haConfig(dir: string, count: number): string {
         homePrefix: '2001:db8:1::/64',
         addresses: { ipv6: '2001:db8:1::1', ipv4: HA_IPV4 },
         maxLifetimeSeconds: 3600,
+        // Room for every node's IPv4 home address (a fifth of them ask for one).
+        ipv4Pool: { start: '10.128.0.1', end: '10.131.255.254', prefixLength: 14 },
         // A benchmark key: every mobile node's SA pair derives from it (src/security/derived.ts).
         derivedSecurityAssociations: {
           firstHomeAddress: '2001:db8:1::1:0',
@@ -83,6 +85,8 @@ async function benchSize(ns: Netns, n: number, seconds: number): Promise<SizeRes
       '3600',
       '--nat',
       '0.5',
+      '--ipv4-hoa',
+      '0.2',
       '--move',
       '0.1',
       '--window',

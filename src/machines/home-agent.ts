@@ -35,24 +35,40 @@ import {
   NATKATIMEOUT_SECONDS,
   type SendBindingAckParams,
 } from './binding-cache-entry.js';
+import {
+  createIpv4Pool,
+  freeCount,
+  heldBy,
+  holderOf,
+  type Ipv4Pool,
+  type Ipv4PoolConfig,
+  isFree,
+  leasesOf,
+  nextFree,
+  numberToV4,
+  releaseAllIpv4,
+  releaseIpv4,
+  takeIpv4,
+  v4ToNumber,
+} from './ipv4-pool.js';
 
 import { errorText, MAX_RESTARTS, RESTART_WINDOW_MS } from './supervision.js';
 
+export {
+  createIpv4Pool,
+  freeAddresses,
+  type Ipv4Pool,
+  type Ipv4PoolConfig,
+  ipv4Range,
+  leasesOf,
+  releaseIpv4,
+  takeIpv4,
+} from './ipv4-pool.js';
 export { MAX_RESTARTS, RESTART_WINDOW_MS };
 /** RFC 5555 §2.5: an IPv4 Home Address option with 0.0.0.0 asks for a dynamic address. */
 export const IPV4_DYNAMIC_REQUEST = '0.0.0.0';
 /** RFC 5555 §3.2.1: Pref-len "MUST be set to zero ... in case of failure". */
 const FAILED_IPV4_ACK_PREFIX_LENGTH = 0;
-
-export interface Ipv4PoolConfig {
-  /** First and last address of the dynamic pool, inclusive. */
-  readonly start: string;
-  readonly end: string;
-  /** Prefix length sent in the IPv4 Address Acknowledgement (RFC 5555 §3.2.1). */
-  readonly prefixLength: number;
-  /** Lease; the IPv4 binding lasts min(IPv6 lifetime, lease) (RFC 5555 §2.5, §4.4.2). */
-  readonly leaseSeconds: number;
-}
 
 export interface HomeAgentInput {
   /** The home IPv6 prefix, e.g. '2001:db8:1::/64' (RFC 6275 §10.3.1: else 132). */
@@ -154,17 +170,6 @@ export type HomeAgentReport =
   /** Repeated failure: the supervisor has stopped (final state). */
   | { type: 'HA.FAILED'; reason: string };
 
-/** The dynamic IPv4 home address pool (JSON: lists and records only). */
-export interface Ipv4Pool {
-  readonly prefixLength: number;
-  readonly leaseSeconds: number;
-  readonly size: number;
-  /** Addresses not held by any mobile node, in the order they will be handed out. */
-  readonly free: string[];
-  /** Address → the IPv6 home address holding it (RFC 5555 §4.5: the HA MUST store the mapping). */
-  readonly leases: Record<string, string>;
-}
-
 export type Ipv4Decision =
   | { assigned: { address: string; prefixLength: number; leaseSeconds: number } }
   | { failureStatus: number };
@@ -184,38 +189,6 @@ export interface HomeAgentContext {
  * IPv4 pool helpers (pure).
  */
 
-const v4ToNumber = (text: string): number | undefined => {
-  const b = ipv4TextToBytes(text);
-  return b ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : undefined;
-};
-const numberToV4 = (n: number): string =>
-  ipv4FromBytes(Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff));
-
-/** Every address from `start` to `end` inclusive; throws a TypeError naming the bad field. */
-export function ipv4Range(start: string, end: string): string[] {
-  const a = v4ToNumber(start);
-  const b = v4ToNumber(end);
-  if (a === undefined)
-    throw new TypeError(`homeAgent: ipv4Pool.start ${JSON.stringify(start)}: not an IPv4 address`);
-  if (b === undefined)
-    throw new TypeError(`homeAgent: ipv4Pool.end ${JSON.stringify(end)}: not an IPv4 address`);
-  if (b < a) throw new TypeError(`homeAgent: ipv4Pool ${start}-${end}: end is before start`);
-  const out: string[] = [];
-  for (let n = a; n <= b; n++) out.push(numberToV4(n));
-  return out;
-}
-
-export function createIpv4Pool(config: Ipv4PoolConfig): Ipv4Pool {
-  const free = ipv4Range(config.start, config.end);
-  return {
-    prefixLength: config.prefixLength,
-    leaseSeconds: config.leaseSeconds,
-    size: free.length,
-    free,
-    leases: {},
-  };
-}
-
 /** Addresses that can never be a home address: "this network", loopback, multicast, reserved. */
 function isUnicastIpv4(text: string): boolean {
   const n = v4ToNumber(text);
@@ -223,9 +196,6 @@ function isUnicastIpv4(text: string): boolean {
   const first = n >>> 24;
   return first !== 0 && first !== 127 && first < 224;
 }
-
-const heldBy = (pool: Ipv4Pool, homeAddress: string): string[] =>
-  Object.keys(pool.leases).filter((a) => pool.leases[a] === homeAddress);
 
 /**
  * RFC 5555 §4.5 for one IPv4 Home Address option:
@@ -242,7 +212,7 @@ export function decideIpv4(pool: Ipv4Pool | null, homeAddress: string, requested
   });
   if (requested === IPV4_DYNAMIC_REQUEST) {
     if (!pool) return { failureStatus: Ipv4AckStatus.DynamicIpv4HomeAddressAssignmentNotAvailable };
-    const held = heldBy(pool, homeAddress)[0] ?? pool.free[0];
+    const held = heldBy(pool, homeAddress)[0] ?? nextFree(pool);
     return held !== undefined
       ? grant(pool, held)
       : { failureStatus: Ipv4AckStatus.DynamicIpv4HomeAddressAssignmentNotAvailable };
@@ -250,37 +220,10 @@ export function decideIpv4(pool: Ipv4Pool | null, homeAddress: string, requested
   if (!isUnicastIpv4(requested)) return { failureStatus: Ipv4AckStatus.InvalidIpv4Address };
   const address = numberToV4(v4ToNumber(requested)!);
   if (!pool) return { failureStatus: Ipv4AckStatus.AdministrativelyProhibited };
-  const holder = pool.leases[address];
-  if (holder === homeAddress || (holder === undefined && pool.free.includes(address)))
-    return grant(pool, address);
+  const holder = holderOf(pool, address);
+  if (holder === homeAddress || (holder === undefined && isFree(pool, address))) return grant(pool, address);
   if (holder !== undefined) return { failureStatus: Ipv4AckStatus.IncorrectIpv4HomeAddress };
   return { failureStatus: Ipv4AckStatus.AdministrativelyProhibited };
-}
-
-/** The pool after `homeAddress` takes `address` (no change if it already holds it). */
-export function takeIpv4(pool: Ipv4Pool, homeAddress: string, address: string): Ipv4Pool {
-  if (pool.leases[address] === homeAddress) return pool;
-  return {
-    ...pool,
-    free: pool.free.filter((a) => a !== address),
-    leases: { ...pool.leases, [address]: homeAddress },
-  };
-}
-
-/**
- * The pool after `address` comes back. Released addresses go to the end of the free list, so the
- * address a MN just lost is not handed to another MN at once (stale ARP caches, late packets).
- */
-export function releaseIpv4(pool: Ipv4Pool, address: string): Ipv4Pool {
-  if (pool.leases[address] === undefined) return pool;
-  const leases = { ...pool.leases };
-  delete leases[address];
-  return { ...pool, free: [...pool.free, address], leases };
-}
-
-/** Every address `homeAddress` still holds comes back (its entry is gone). */
-export function releaseAllIpv4(pool: Ipv4Pool, homeAddress: string): Ipv4Pool {
-  return heldBy(pool, homeAddress).reduce(releaseIpv4, pool);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -380,8 +323,8 @@ const haSetup = setup({
       return !bytes || !prefix || !matchesPrefix(bytes, prefix);
     },
     noPool: ({ context }) => context.pool === null,
-    poolEmpty: ({ context }) => context.pool !== null && context.pool.free.length === 0,
-    poolHasFree: ({ context }) => context.pool !== null && context.pool.free.length > 0,
+    poolEmpty: ({ context }) => context.pool !== null && freeCount(context.pool) === 0,
+    poolHasFree: ({ context }) => context.pool !== null && freeCount(context.pool) > 0,
     restartLimitReached: ({ context }) => context.restarts >= MAX_RESTARTS,
   },
   delays: {
@@ -648,8 +591,8 @@ function modelEvents(context: HomeAgentContext): HomeAgentEvent[] {
       },
     );
   }
-  for (const address of Object.keys(context.pool?.leases ?? {}).sort()) {
-    out.push({ type: 'BCE.IPV4_RELEASED', homeAddress: context.pool?.leases[address] ?? '', address });
+  for (const [address, homeAddress] of Object.entries(context.pool ? leasesOf(context.pool) : {})) {
+    out.push({ type: 'BCE.IPV4_RELEASED', homeAddress, address });
   }
   return out;
 }
@@ -672,7 +615,7 @@ export const homeAgentModel: MachineModel<typeof homeAgentMachine> = {
       ? JSON.stringify(snapshot.value)
       : JSON.stringify([
           snapshot.value,
-          Object.entries(snapshot.context.pool?.leases ?? {}).sort(),
+          Object.entries(snapshot.context.pool ? leasesOf(snapshot.context.pool) : {}),
           snapshot.context.restarts,
         ]),
 };

@@ -15,7 +15,7 @@ import {
   type SendBindingUpdateParams,
 } from '../../src/machines/binding-update.js';
 import { haDiscoveryModel } from '../../src/machines/ha-discovery.js';
-import { homeAgentModel } from '../../src/machines/home-agent.js';
+import { freeAddresses, homeAgentModel, leasesOf } from '../../src/machines/home-agent.js';
 import { bulId, keepaliveId, mobileNodeModel } from '../../src/machines/mobile-node.js';
 import { movementModel } from '../../src/machines/movement.js';
 import { natKeepaliveModel } from '../../src/machines/nat-keepalive.js';
@@ -256,9 +256,10 @@ modelTests(homeAgentModel, {
         expect(Object.keys(snap.children)).toEqual([]);
         // Every pool address is either free or leased to exactly one home address (RFC 5555 §4.5).
         if (c.pool) {
-          const leased = Object.keys(c.pool.leases);
-          expect(c.pool.free.length + leased.length).toBe(c.pool.size);
-          expect(new Set([...c.pool.free, ...leased]).size).toBe(c.pool.size);
+          const leased = Object.keys(leasesOf(c.pool));
+          const free = freeAddresses(c.pool);
+          expect(free.length + leased.length).toBe(c.pool.size);
+          expect(new Set([...free, ...leased]).size).toBe(c.pool.size);
         }
         expect(c.restarts).toBeLessThanOrEqual(3);
       },

@@ -11,12 +11,15 @@ import {
   bceId,
   createIpv4Pool,
   decideIpv4,
+  freeAddresses,
   type HaSendBindingAckParams,
+  type HomeAgentContext,
   type HomeAgentInput,
   type HomeAgentReport,
   homeAgentMachine,
   homeAgentModel,
   ipv4Range,
+  leasesOf,
   MAX_RESTARTS,
   RESTART_WINDOW_MS,
   releaseIpv4,
@@ -40,6 +43,17 @@ const baseInput: HomeAgentInput = {
 };
 
 type Timed<T> = T & { at: number };
+
+type WithPool = { getSnapshot(): { context: HomeAgentContext } };
+/** The pool's free addresses in hand-out order, and its leases (address → home address). */
+const poolFree = (a: WithPool) => {
+  const pool = a.getSnapshot().context.pool;
+  return pool ? freeAddresses(pool) : undefined;
+};
+const poolLeases = (a: WithPool) => {
+  const pool = a.getSnapshot().context.pool;
+  return pool ? leasesOf(pool) : undefined;
+};
 
 /** A BU over IPv6 from `homeAddress`, protected by its own SA, H=1, lifetime 400 s. */
 const bu = (homeAddress: string, sequence: number, extra: Partial<BuReceived> = {}): BuReceived => ({
@@ -224,7 +238,7 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
     // The IPv6 binding is accepted; the IPv4 part fails with 132.
     expect(acks.at(-1)).toMatchObject({ status: 0, sequence: 1, homeAddress: HOA3 });
     expect(ipv4Ack(acks)).toMatchObject({ status: 132, address: '0.0.0.0' });
-    expect(actor.getSnapshot().context.pool?.leases).toEqual({ '192.0.2.10': HOA, '192.0.2.11': HOA2 });
+    expect(poolLeases(actor)).toEqual({ '192.0.2.10': HOA, '192.0.2.11': HOA2 });
   });
 
   it('static requests: free or own → granted; held by another MN → 130; not ours → 129; not unicast → 131', () => {
@@ -240,7 +254,7 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
     core.send(bu(HOA, 3, { ipv4HomeAddressRequested: '224.0.0.1' }));
     expect(ipv4Ack(acks)?.status).toBe(131);
     // A failed IPv4 part took nothing from the pool.
-    expect(actor.getSnapshot().context.pool?.free).toEqual(['192.0.2.10']);
+    expect(poolFree(actor)).toEqual(['192.0.2.10']);
   });
 
   it('without a pool: 0.0.0.0 → 132, a static address → 129', () => {
@@ -267,8 +281,8 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
       status: 144,
       natDetection: { forceUdp: false, refreshSeconds: NATD_REFRESH_NOT_NEEDED },
     });
-    expect(actor.getSnapshot().context.pool?.free).toHaveLength(2);
-    expect(actor.getSnapshot().context.pool?.leases).toEqual({});
+    expect(poolFree(actor)).toHaveLength(2);
+    expect(poolLeases(actor)).toEqual({});
     expect(children()).toEqual([]);
   });
 
@@ -276,7 +290,7 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
     const { actor, core, reports, advanceTo, children } = start();
     core.send(bu(HOA, 1, { ipv4HomeAddressRequested: '0.0.0.0' }));
     advanceTo(199_000);
-    expect(actor.getSnapshot().context.pool?.free).toEqual(['192.0.2.11']);
+    expect(poolFree(actor)).toEqual(['192.0.2.11']);
     advanceTo(200_000);
     expect(reports.at(-1)).toEqual({
       type: 'HA.IPV4_RELEASED',
@@ -284,7 +298,7 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
       address: '192.0.2.10',
       at: 200_000,
     });
-    expect(actor.getSnapshot().context.pool?.free).toEqual(['192.0.2.11', '192.0.2.10']);
+    expect(poolFree(actor)).toEqual(['192.0.2.11', '192.0.2.10']);
     expect(children()).toEqual(['bce/2001:db8:1::100']);
     advanceTo(399_000);
     expect(children()).toHaveLength(1);
@@ -309,12 +323,12 @@ describe('homeAgent IPv4 home address pool (RFC 5555 §2.5, §4.5)', () => {
     expect(children()).toHaveLength(1000);
     expect(new Set(acks.map((a) => a.ipv4Ack?.address)).size).toBe(1000);
     expect(acks.every((a) => a.status === 0 && a.ipv4Ack?.status === 0)).toBe(true);
-    expect(actor.getSnapshot().context.pool?.free).toHaveLength(24);
+    expect(poolFree(actor)).toHaveLength(24);
     advanceTo(400_000);
     expect(children()).toEqual([]);
     expect(core.cache.pendingTimers).toBe(0);
-    expect(actor.getSnapshot().context.pool?.free).toHaveLength(1024);
-    expect(actor.getSnapshot().context.pool?.leases).toEqual({});
+    expect(poolFree(actor)).toHaveLength(1024);
+    expect(poolLeases(actor)).toEqual({});
     expect(Object.keys(actor.getSnapshot().children)).toEqual([]);
   });
 });
@@ -337,7 +351,7 @@ describe('homeAgent supervision', () => {
     core.send(bu(HOA, 666));
     expect(errors).toEqual([]);
     expect(children()).toEqual([]);
-    expect(actor.getSnapshot().context.pool?.leases).toEqual({});
+    expect(poolLeases(actor)).toEqual({});
     expect(reports.slice(-3)).toEqual([
       { type: 'HA.IPV4_RELEASED', homeAddress: HOA, address: '192.0.2.10', at: 0 },
       { type: 'HA.BINDING', status: 'removed', homeAddress: HOA, reason: 'failed', at: 0 },
@@ -405,11 +419,11 @@ describe('IPv4 pool helpers', () => {
     expect(d).toEqual({ assigned: { address: '192.0.2.10', prefixLength: 24, leaseSeconds: 200 } });
     pool = takeIpv4(pool, HOA, '192.0.2.10');
     pool = takeIpv4(pool, HOA, '192.0.2.10');
-    expect(pool.free).toEqual(['192.0.2.11']);
+    expect(freeAddresses(pool)).toEqual(['192.0.2.11']);
     pool = releaseIpv4(pool, '192.0.2.10');
     pool = releaseIpv4(pool, '192.0.2.10');
-    expect(pool.free).toEqual(['192.0.2.11', '192.0.2.10']);
-    expect(pool.leases).toEqual({});
+    expect(freeAddresses(pool)).toEqual(['192.0.2.11', '192.0.2.10']);
+    expect(leasesOf(pool)).toEqual({});
   });
 });
 
