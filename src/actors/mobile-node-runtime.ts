@@ -58,6 +58,8 @@ export interface MnRuntimeOptions {
 export interface MnTunnelState {
   /** Physically at home: home-address traffic uses the home link, nothing is tunnelled. */
   readonly atHome: boolean;
+  /** At home and the HA acknowledged the deregistration: time to announce the home addresses on the link. */
+  readonly homeRegistered: boolean;
   /**
    * The route the last BA confirmed; kept while a BU for a new care-of address is outstanding
    * (switching happens when its BA arrives, not before); null before the first registration.
@@ -194,6 +196,7 @@ export async function startMobileNode(o: MnRuntimeOptions): Promise<MnRuntime> {
     const ipv4HomeAddress = tunnelIpv4;
     const state: MnTunnelState = {
       atHome,
+      homeRegistered: atHome && s.registration === 'home',
       route: tunnelRoute,
       homeAgent: s.ha
         ? { ...(s.ha.ipv6 ? { ipv6: s.ha.ipv6 } : {}), ...(s.ha.ipv4 ? { ipv4: s.ha.ipv4 } : {}) }

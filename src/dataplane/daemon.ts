@@ -5,11 +5,13 @@
  */
 
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { IpCommands } from '../net/ip-commands.js';
+import { NeighborAnnouncer } from '../net/neighbor-announce.js';
 import { RawTunnelSockets } from '../net/raw-tunnel.js';
 import { TunDevice } from '../net/tun.js';
-import { ipv4TextToBytes } from '../wire/address.js';
+import { ipv4TextToBytes, ipv6TextToBytes } from '../wire/address.js';
 import type { TrafficCounters } from './counters.js';
 import { setupHomeNetwork } from './home-network.js';
 import { HomeTunnel, type HomeTunnelCounters, type TunnelBinding } from './home-tunnel.js';
@@ -125,6 +127,7 @@ export async function startHomeDataplane(o: {
 export interface MobileDataplane {
   onTunnelState(state: {
     readonly atHome: boolean;
+    readonly homeRegistered?: boolean;
     readonly route: MobileRoute | null;
     readonly homeAgent: { readonly ipv6?: string; readonly ipv4?: string } | null;
     readonly ipv4HomeAddress?: string;
@@ -166,6 +169,7 @@ export async function startMobileDataplane(o: {
       log: o.log,
     });
     const s = sockets;
+    let announced = false;
     return {
       onTunnelState(state) {
         if (state.homeAgent) tunnel.setHomeAgent(state.homeAgent);
@@ -173,6 +177,13 @@ export async function startMobileDataplane(o: {
         network.setIpv4HomeAddress(state.ipv4HomeAddress);
         tunnel.setRoute(state.atHome ? undefined : (state.route ?? undefined));
         network.setTunnelling(!state.atHome && state.route !== null);
+        // RFC 6275 §11.5.5: back home and deregistered, the MN claims its home addresses on the link
+        // (unsolicited NA with Override; gratuitous ARP for the IPv4 one), so neighbours that still
+        // hold the HA's proxy entry (the router, the HA itself) send to it at once.
+        if (state.homeRegistered && !announced) {
+          announced = true;
+          announceAtHome(o.homeAddress, state.ipv4HomeAddress, tun.name, log);
+        } else if (!state.homeRegistered) announced = false;
       },
       onTunnelData(d) {
         tunnel.fromUdp(d.data, d.address, d.port);
@@ -217,4 +228,41 @@ async function onLink(ifname: string, address: string): Promise<boolean> {
         networkOf(a.local, a.prefixlen) === networkOf(address, a.prefixlen),
     ),
   );
+}
+
+/** The interfaces (other than the TUN) that carry `address` now, from /proc/net/if_inet6. */
+export function interfacesWithIpv6(table: string, address: Uint8Array, exclude: string): string[] {
+  const hex = Buffer.from(address).toString('hex');
+  return table
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 6 && f[0] === hex && f[5] !== exclude)
+    .map((f) => f[5]!);
+}
+
+function announceAtHome(
+  homeAddress: string,
+  ipv4HomeAddress: string | undefined,
+  tun: string,
+  log: Logger,
+): void {
+  const hoa = ipv6TextToBytes(homeAddress);
+  if (!hoa) return;
+  let table = '';
+  try {
+    table = readFileSync('/proc/net/if_inet6', 'utf8');
+  } catch {
+    return;
+  }
+  for (const ifname of interfacesWithIpv6(table, hoa, tun)) {
+    try {
+      const a = new NeighborAnnouncer(ifname);
+      a.announceIpv6(hoa, false);
+      const v4 = ipv4HomeAddress ? ipv4TextToBytes(ipv4HomeAddress) : undefined;
+      if (v4) a.announceIpv4(v4);
+      log.info({ event: 'home.announced', ifname }, `home addresses announced on ${ifname}`);
+    } catch (e) {
+      log.warn({ event: 'home.announce-failed', ifname, error: (e as Error).message }, (e as Error).message);
+    }
+  }
 }

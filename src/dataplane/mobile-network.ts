@@ -45,6 +45,25 @@ export async function setupMobileNetwork(o: MobileNetworkOptions): Promise<Mobil
   // A rule left over from a daemon that was killed would be harmless but duplicated: clear first.
   await c.run(['-6', 'rule', 'del', 'from', o.homeAddress, 'lookup', table]).catch(() => {});
   await c.run(['-6', 'rule', 'add', 'from', o.homeAddress, 'lookup', table, 'pref', pref]);
+  // The deregistration BU from home is ESP from the home address (RFC 6275 §11.5.5): it must take
+  // the home link even while the tunnel's routes are still in place, or it vanishes into the
+  // tunnel and the HA keeps intercepting until the BU is retransmitted.
+  await c
+    .run(['-6', 'rule', 'del', 'from', o.homeAddress, 'ipproto', 'esp', 'lookup', 'main'])
+    .catch(() => {});
+  await c.run([
+    '-6',
+    'rule',
+    'add',
+    'from',
+    o.homeAddress,
+    'ipproto',
+    'esp',
+    'lookup',
+    'main',
+    'pref',
+    String(MOBILE_RULE_PRIORITY - 1),
+  ]);
   log.info(
     { event: 'mobile-network', tun: o.tun, mtu: o.mtu, table },
     `home address ${o.homeAddress} on ${o.tun}`,
@@ -85,6 +104,9 @@ export async function setupMobileNetwork(o: MobileNetworkOptions): Promise<Mobil
     },
     async teardown() {
       c.enqueue(['-6', 'rule', 'del', 'from', o.homeAddress, 'lookup', table], { gone: 'ok' });
+      c.enqueue(['-6', 'rule', 'del', 'from', o.homeAddress, 'ipproto', 'esp', 'lookup', 'main'], {
+        gone: 'ok',
+      });
       if (ipv4) c.enqueue(['-4', 'rule', 'del', 'from', ipv4, 'lookup', table], { gone: 'ok' });
       await c.settled();
     },

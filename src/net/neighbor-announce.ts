@@ -26,6 +26,7 @@ const ETH_P_ARP = 0x0806;
 const ND_NEIGHBOR_ADVERT = 136;
 /** NA flags: Router (the HA is one), Override (replace the cached address); not Solicited. */
 const NA_FLAGS_ROUTER_OVERRIDE = 0xa0;
+const NA_FLAG_OVERRIDE = 0x20;
 const ND_OPT_TARGET_LINKADDR = 2;
 const ALL_NODES = Uint8Array.from([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 
@@ -36,11 +37,18 @@ export function linkInfo(ifname: string): { index: number; mac: Uint8Array } {
   return { index, mac: Uint8Array.from(text.split(':').map((h) => Number.parseInt(h, 16))) };
 }
 
-/** The ICMPv6 part of an unsolicited NA for `target` (checksum left 0 for the kernel). */
-export function unsolicitedNeighborAdvertisement(target: Uint8Array, mac: Uint8Array): Uint8Array {
+/**
+ * The ICMPv6 part of an unsolicited NA for `target` (checksum left 0 for the kernel): Override set,
+ * Solicited clear, Router set when the sender is a router (the HA; not the MN at home).
+ */
+export function unsolicitedNeighborAdvertisement(
+  target: Uint8Array,
+  mac: Uint8Array,
+  router = true,
+): Uint8Array {
   const m = new Uint8Array(32);
   m[0] = ND_NEIGHBOR_ADVERT;
-  m[4] = NA_FLAGS_ROUTER_OVERRIDE;
+  m[4] = router ? NA_FLAGS_ROUTER_OVERRIDE : NA_FLAG_OVERRIDE;
   m.set(target.subarray(0, 16), 8);
   m[24] = ND_OPT_TARGET_LINKADDR;
   m[25] = 1; // length in units of 8 octets
@@ -67,8 +75,8 @@ export class NeighborAnnouncer {
     ({ index: this.index, mac: this.mac } = linkInfo(ifname));
   }
 
-  /** RFC 6275 §10.4.1: an unsolicited NA (O=1) for `target` to all nodes on the link. */
-  announceIpv6(target: Uint8Array): void {
+  /** RFC 6275 §10.4.1, §11.5.5: an unsolicited NA (O=1) for `target` to all nodes on the link. */
+  announceIpv6(target: Uint8Array, router = true): void {
     const c = libc();
     const fd = c.socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
     if (fd < 0) throw new Error(`neighbor advertisement on ${this.ifname}: socket: ${c.errno()}`);
@@ -81,7 +89,7 @@ export class NeighborAnnouncer {
       addr.writeUInt16LE(AF_INET6, 0);
       addr.set(ALL_NODES, 8);
       addr.writeUInt32LE(this.index, 24);
-      const na = unsolicitedNeighborAdvertisement(target, this.mac);
+      const na = unsolicitedNeighborAdvertisement(target, this.mac, router);
       if (c.sendto(fd, na, na.length, 0, addr, addr.length) < 0)
         throw new Error(`neighbor advertisement on ${this.ifname}: sendto: ${c.errno()}`);
     } finally {
