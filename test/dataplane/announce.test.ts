@@ -25,8 +25,8 @@ describe('neighbour announcements', () => {
 
   it('finds the links that carry the home address from /proc/net/if_inet6, leaving out the TUN', () => {
     const table = [
-      '20010db8000000010000000000000100 03 80 00 80   dsm6mn',
-      '20010db8000000010000000000000100 02 40 00 80     eth0',
+      '20010db8000100000000000000000100 03 80 00 80   dsm6mn',
+      '20010db8000100000000000000000100 02 40 00 80     eth0',
       'fe800000000000000000000000000010 02 40 20 80     eth0',
       '00000000000000000000000000000001 01 80 10 80       lo',
     ].join('\n');
