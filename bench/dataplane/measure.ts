@@ -92,9 +92,9 @@ export async function iperf(
 }
 
 export interface UdpSearch {
-  /** The highest offered load found with loss at or below `maxLossPercent` (0: none was). */
+  /** The offered load of the probe below: loss at or below `maxLossPercent` (0: none was). */
   offeredBps: number;
-  /** What the receiver got at that load. */
+  /** The most the receiver got in a probe within the loss bound. */
   receivedBps: number;
   lostPercent: number;
   maxLossPercent: number;
@@ -131,9 +131,13 @@ export async function udpSearch(
     out.probes.push({ offeredBps: rate, receivedBps: r.receivedBps, lostPercent: lost });
     if (lost <= maxLossPercent) {
       lo = rate;
-      out.offeredBps = rate;
-      out.receivedBps = r.receivedBps;
-      out.lostPercent = lost;
+      // The best rate that arrived within the loss bound (when the sender cannot keep up with the
+      // offered load, as on the kernel path, a lower offer can deliver more).
+      if (r.receivedBps > out.receivedBps) {
+        out.offeredBps = rate;
+        out.receivedBps = r.receivedBps;
+        out.lostPercent = lost;
+      }
     } else {
       hi = rate;
     }
