@@ -13,7 +13,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, version as osVersion, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, version as osVersion, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -80,6 +80,8 @@ function machine(root: string): Record<string, string | number> {
     iperf3: firstLine(['iperf3', '--version']),
     openvpn: firstLine(['openvpn', '--version']),
     dsmip6Commit: commit,
+    // Other work on the machine skews every number (two cores): recorded at the start and the end.
+    loadAverage1mAtStart: Math.round(loadavg()[0]! * 100) / 100,
   };
 }
 
@@ -319,6 +321,10 @@ async function main(): Promise<number> {
     paths: [],
   };
 
+  const busy = results.machine.loadAverage1mAtStart as number;
+  if (busy > 0.5) {
+    say(`warning: load average ${busy} before starting: other work on this machine will skew the numbers`);
+  }
   try {
     say(`building lab ${prefix} (MN behind the NAT)`);
     await labUp({ prefix, at: 'nat' });
@@ -347,6 +353,7 @@ async function main(): Promise<number> {
     await cleanup();
   }
 
+  results.machine.loadAverage1mAtEnd = Math.round(loadavg()[0]! * 100) / 100;
   const report = renderReport(results);
   mkdirSync(outDir, { recursive: true });
   const day = results.date.slice(0, 10);
