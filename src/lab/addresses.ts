@@ -27,6 +27,11 @@ export const LAB_ADDRESSES = {
      * HA, so packets for an MN's assigned IPv4 home address reach the HA wherever the MN is.
      */
     haIpv4Pool: { ipv4: '198.51.100.128/25', via: '198.51.100.1' },
+    /**
+     * A second home prefix with no link of its own: the router routes it to the HA, whose TUN is
+     * the whole home network (a virtual home network, RFC 6275; `dataplane` without `homeLink`).
+     */
+    haVirtualHome: { ipv6: '2001:db8:1:80::/64', via: '2001:db8:1::1' },
     /** IPv6-only visited network: no IPv4 at all. */
     ipv6: { ipv6: '2001:db8:20::/64', routerIpv6: '2001:db8:20::1' },
     /** Public IPv4 visited network: no IPv6 (IPv6 is disabled on the MN's link there). */

@@ -298,6 +298,7 @@ async function build(prefix: string, natUdpTimeout: number | undefined): Promise
   await addr(rt, BRIDGE.natOutside, `${N.natOutside.routerIpv4}/25`);
   await addr(rt, BRIDGE.cn, `${N.cn.routerIpv6}/64`, `${N.cn.routerIpv4}/24`);
   await ip(rt, 'route', 'add', N.haIpv4Pool.ipv4, 'via', N.haIpv4Pool.via, 'dev', BRIDGE.home);
+  await ip(rt, '-6', 'route', 'add', N.haVirtualHome.ipv6, 'via', N.haVirtualHome.via, 'dev', BRIDGE.home);
 
   // NAT: IPv4 only, forwarding, masquerade on the outside interface.
   await sysctl(nat, 'net.ipv6.conf.all.disable_ipv6', 1);
