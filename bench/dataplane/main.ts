@@ -5,10 +5,7 @@
  * stream during each kind of move. Writes bench/results/dataplane-<date>.json and .md, prints the
  * tables. Needs root. The lab is always taken down, every process it started killed.
  *
- *   npm run bench:dataplane -- [--seconds 5] [--repeat 3] [--pings 1000] [--paths kernel,openvpn,dsmip6]
- *                              [--no-handover] [--prefix b1234] [--out bench/results]
- *                              [--udp-length 1350] [--settle-ms 20]
- *                              [--udp-search-steps 7] [--udp-search-seconds 2]
+ *   npm run bench:dataplane -- --help   lists the options
  */
 
 import { execFileSync } from 'node:child_process';
@@ -31,6 +28,19 @@ import { dsmip6Path, IPERF_PORT, kernelPath, openvpnPath, type Path, type PathUp
 import { sleep, stopAll } from './procs.js';
 import { renderReport } from './report.js';
 import type { MoveRow, PathResult, Results } from './results.js';
+
+const USAGE = `usage: npm run bench:dataplane -- [options]   (as root)
+  --seconds N             iperf3 seconds per run (5)
+  --repeat N              iperf3 runs per cell, the median is reported (3)
+  --pings N               pings per RTT measurement, at 10 ms (1000)
+  --paths LIST            kernel,openvpn,dsmip6 (all)
+  --no-handover           skip the handover walks
+  --udp-length BYTES      UDP datagram payload (1350)
+  --udp-search-steps N    bisection probes for UDP at <= 1% loss, 0 to skip (7)
+  --udp-search-seconds N  seconds per probe (2)
+  --settle-ms MS          the dsmip6 MN's movement debounce (20)
+  --prefix NAME           lab prefix (b<pid>)
+  --out DIR               results directory (bench/results)`;
 
 /** How long a ping stream waits for the first reply after a move. */
 const HANDOVER_TIMEOUT_MS = 15_000;
@@ -230,6 +240,7 @@ async function handover(prefix: string, path: Path, up: PathUp, moves: MoveRow[]
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
+      help: { type: 'boolean', short: 'h', default: false },
       seconds: { type: 'string', default: '5' },
       repeat: { type: 'string', default: '3' },
       pings: { type: 'string', default: '1000' },
@@ -243,6 +254,10 @@ async function main(): Promise<number> {
       'udp-search-seconds': { type: 'string', default: '2' },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (!isRoot()) {
     console.error(`bench:dataplane: ${LAB_NEEDS_ROOT}`);
     return 1;
