@@ -29,6 +29,7 @@ import { IpLinkMonitor } from '../net/link-monitor.js';
 import { systemClock } from '../net/ports.js';
 import { RawIpv6Port, type RawReceiveProtocol } from '../net/raw-ipv6.js';
 import { DgramUdpPortFactory } from '../net/udp.js';
+import { KoffiUdpPortFactory } from '../net/udp-koffi.js';
 import { derivedSaPairs } from '../security/derived.js';
 import type { SaConfig } from '../security/sa.js';
 import { SecurityAssociationDatabase } from '../security/sa.js';
@@ -275,7 +276,9 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
         crypto: espMobilityCrypto(sad),
         // Room for bursts: tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1), and
         // a registration storm of thousands of mobile nodes arrives faster than one event-loop turn.
-        udp: new DgramUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER }),
+        udp: dp
+          ? new KoffiUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER })
+          : new DgramUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER }),
         // BUs with a Home Address option (60) and from home as plain ESP (50).
         ...optional('ip', rawIpv6([60, 50], hooks.log)),
         clock: systemClock,
@@ -354,8 +357,11 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
         // RFC 6275 §11.7.1: the first sequence number is random.
         input: mobileNodeInput(config, randomInt(0x10000)),
         crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociation')),
-        // Tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1): room for bursts.
-        udp: new DgramUdpPortFactory(dp ? { bufferBytes: DATAPLANE_SOCKET_BUFFER } : {}),
+        // Tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1): the lighter
+        // socket (src/net/udp-koffi.ts) and room for bursts.
+        udp: dp
+          ? new KoffiUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER })
+          : new DgramUdpPortFactory(),
         udpPort: config.udpPort,
         dns: new NodeDnsPort(config.dns ? { servers: config.dns.servers } : {}),
         links: new IpLinkMonitor({

@@ -15,6 +15,8 @@ export const O_CLOEXEC = 0o2000000;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const SOCK_RAW = 3;
+export const SOCK_DGRAM = 2;
+export const IPV6_V6ONLY = 26;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const IPPROTO_RAW = 255;
@@ -56,6 +58,8 @@ export interface Libc {
   ): number;
   /** recvmsg with a `struct msghdr` laid out by the caller (see `msghdr`). */
   recvmsg(fd: number, msg: Buffer, flags: number): number;
+  bind(fd: number, addr: Buffer, addrLength: number): number;
+  getsockname(fd: number, addr: Buffer, addrLength: Buffer): number;
   close(fd: number): number;
   /** errno of the last failed call, by name (EAGAIN, EPERM, ...). */
   errno(): string;
@@ -75,6 +79,8 @@ export function libc(): Libc {
   const sendto = lib.func('intptr_t sendto(int, const void *, size_t, int, const void *, uint32_t)');
   const recvfrom = lib.func('intptr_t recvfrom(int, void *, size_t, int, void *, void *)');
   const recvmsg = lib.func('intptr_t recvmsg(int, void *, int)');
+  const bind = lib.func('int bind(int, const void *, uint32_t)');
+  const getsockname = lib.func('int getsockname(int, void *, void *)');
   const close = lib.func('int close(int)');
   cache = {
     open: (path, flags) => Number(open(path, flags)),
@@ -88,6 +94,8 @@ export function libc(): Libc {
     recvfrom: (fd, buf, length, flags, addr, addrLength) =>
       Number(recvfrom(fd, buf, length, flags, addr, addrLength)),
     recvmsg: (fd, msg, flags) => Number(recvmsg(fd, msg, flags)),
+    bind: (fd, addr, addrLength) => Number(bind(fd, addr, addrLength)),
+    getsockname: (fd, addr, addrLength) => Number(getsockname(fd, addr, addrLength)),
     close: (fd) => Number(close(fd)),
     errno: () => errnoName(koffi.errno()),
   };
