@@ -147,18 +147,15 @@ export class BindingCache {
   deliver(input: BindingCacheEntryInput, bu: BindingUpdateReceived): void {
     let entry = this.#entries.get(input.homeAddress);
     if (!entry) {
-      entry = {
-        homeAddress: input.homeAddress,
-        snapshot: undefined as never,
-        timers: undefined,
-        ref: undefined,
-      };
+      let snapshot: EntrySnapshot;
       try {
-        entry.snapshot = this.#options.machine.getInitialSnapshot(this.#scope, input);
+        // The initial state has no entry actions, so nothing reaches the executor here.
+        snapshot = this.#options.machine.getInitialSnapshot(this.#scope, input);
       } catch (e) {
         this.#options.failed(input.homeAddress, e);
         return;
       }
+      entry = { homeAddress: input.homeAddress, snapshot, timers: undefined, ref: undefined };
       this.#entries.set(input.homeAddress, entry);
       if (this.#options.inspect) this.#announce(entry);
     }
