@@ -175,7 +175,9 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
     }
     const node = population.nodeOfSpi(opened.sa.spi);
     const ba = opened.message;
-    if (!node || node.outstanding !== ba.sequence) {
+    // A 135 answers the outstanding BU with the HA's last accepted sequence number, not the BU's.
+    const outOfWindow = ba.status === BaStatus.SequenceNumberOutOfWindow;
+    if (!node || node.outstanding < 0 || (node.outstanding !== ba.sequence && !outOfWindow)) {
       counters.stray++;
       return;
     }
@@ -184,7 +186,7 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
     bump(counters.status, ba.status);
     // RFC 6275 §11.7.3: 135 carries the last sequence number the HA accepted; continue from it, as a
     // mobile node does after a restart (a second load generator run against a live binding cache).
-    if (ba.status === BaStatus.SequenceNumberOutOfWindow) node.sequence = ba.sequence;
+    if (outOfWindow) node.sequence = ba.sequence;
     for (const option of ba.options) {
       if (option.kind === 'ipv4AddressAcknowledgement') bump(counters.ipv4Ack, option.status);
       if (option.kind === 'natDetection') {
@@ -238,7 +240,7 @@ export async function createLoadgen(o: LoadgenOptions): Promise<Loadgen> {
     });
   };
 
-  /** BUs past the timeout are lost; returns how many are still outstanding. */
+  /** BUs past the timeout are lost (and their nodes free to send again). */
   const sweep = (): void => {
     const limit = performance.now() - o.timeoutMs;
     while (inFlightHead < inFlight.length) {
