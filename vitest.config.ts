@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // dist/ is built once here (the CLI and the lab's daemons run from it).
+    globalSetup: ['test/support/build.ts'],
     testTimeout: 60_000,
     // Tests that spawn tshark (and later network namespaces) compete for the machine's 2 cores.
     maxWorkers: 2,

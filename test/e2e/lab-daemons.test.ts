@@ -137,7 +137,6 @@ function daemon(node: 'ha' | 'mn', file: string): void {
 async function ensureUp(): Promise<void> {
   requireRoot();
   if (up) return;
-  spawnSync('npm', ['run', 'build'], { stdio: 'ignore' });
   await labUp({ prefix, natUdpTimeout: NAT_UDP_TIMEOUT });
   await labMove(prefix, 'ipv4');
   const { ha, mn } = configs();

@@ -7,7 +7,7 @@
  * calls for, decoded by tshark. Needs root; fails without it.
  */
 
-import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,7 +143,6 @@ let tshark: ChildProcess;
 async function ensureUp(): Promise<void> {
   requireRoot();
   if (up) return;
-  spawnSync('npm', ['run', 'build'], { stdio: 'ignore' });
   await labUp({ prefix });
   await labMove(prefix, 'ipv6');
   // The HA's view of the wire: every tunnel packet passes its eth0.

@@ -6,7 +6,7 @@
  * without it.
  */
 
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +58,6 @@ async function until<T>(
 
 it('a virtual home network: bound home addresses answer through the tunnel, unbound ones get Destination Unreachable from the HA', async () => {
   requireRoot();
-  spawnSync('npm', ['run', 'build'], { stdio: 'ignore' });
   await labUp({ prefix });
   await labMove(prefix, 'ipv4');
   const ha = join(dir, 'ha.json');
