@@ -25,7 +25,7 @@ import {
 } from '../../src/lab/lab.js';
 import { type IperfOutcome, iperf, measureMove, rtt, udpSearch } from './measure.js';
 import { dsmip6Path, IPERF_PORT, kernelPath, openvpnPath, type Path, type PathUp } from './paths.js';
-import { sleep, stopAll } from './procs.js';
+import { abort, sleep, stopAll } from './procs.js';
 import { renderReport } from './report.js';
 import type { MoveRow, PathResult, Results } from './results.js';
 
@@ -300,6 +300,7 @@ async function main(): Promise<number> {
   let cleaning: Promise<void> | undefined;
   const cleanup = () => {
     cleaning ??= (async () => {
+      abort();
       await stopAll();
       await labDown(prefix).catch((e: unknown) => say(`lab down failed: ${String(e)}`));
       rmSync(dir, { recursive: true, force: true });

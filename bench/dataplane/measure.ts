@@ -3,7 +3,6 @@
  * at, client at the CN), ping RTT from the CN, and timestamped ping streams across a move.
  */
 
-import { labExec } from '../../src/lab/lab.js';
 import {
   type HandoverGap,
   handoverGap,
@@ -14,7 +13,7 @@ import {
   type RttSummary,
   rttSummary,
 } from './parse.js';
-import { sleep, start, tail, waitForOutput } from './procs.js';
+import { exec, sleep, start, tail, waitForOutput } from './procs.js';
 
 /** Where the CN reaches the MN through one path. */
 export interface Target {
@@ -79,7 +78,7 @@ export async function iperf(
         : []),
       ...(direction === 'mn→cn' ? ['-R'] : []),
     ];
-    const r = await labExec(prefix, 'cn', argv, { timeoutMs: (o.seconds + 20) * 1000 });
+    const r = await exec(prefix, 'cn', argv, { timeoutMs: (o.seconds + 20) * 1000 });
     try {
       return { ok: true, ...parseIperf3(r.stdout) };
     } catch (e) {
@@ -149,7 +148,7 @@ export async function udpSearch(
 export async function reachable(prefix: string, address: string, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const r = await labExec(prefix, 'cn', ['ping', '-n', '-c', '1', '-W', '1', address], { timeoutMs: 5000 });
+    const r = await exec(prefix, 'cn', ['ping', '-n', '-c', '1', '-W', '1', address], { timeoutMs: 5000 });
     if (r.code === 0) return true;
     await sleep(200);
   }
@@ -162,7 +161,7 @@ export async function rtt(
   address: string,
   count: number,
 ): Promise<RttSummary & { run: PingRun }> {
-  const r = await labExec(
+  const r = await exec(
     prefix,
     'cn',
     ['ping', '-n', '-D', '-i', '0.01', '-W', '1', '-c', String(count), address],

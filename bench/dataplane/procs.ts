@@ -4,7 +4,13 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
-import { type LabNode, labExec, labSpawn } from '../../src/lab/lab.js';
+import {
+  type LabExecOptions,
+  type LabExecResult,
+  type LabNode,
+  labExec,
+  labSpawn,
+} from '../../src/lab/lab.js';
 
 /** A process started in a lab namespace, with its output kept (the last 256 KiB of each). */
 export interface Proc {
@@ -21,12 +27,37 @@ export interface Proc {
 
 const KEEP = 256 * 1024;
 const live = new Set<Proc>();
+let aborting = false;
+
+/**
+ * From now on nothing new starts in the lab (`start` and `exec` throw): the benchmark is being
+ * torn down, and a process started after the lab's processes were killed would outlive it.
+ */
+export function abort(): void {
+  aborting = true;
+}
+
+function refuseIfAborting(argv: readonly string[]): void {
+  if (aborting) throw new Error(`aborting: not starting ${argv.join(' ')}`);
+}
+
+/** `labExec`, unless the benchmark is being torn down. */
+export function exec(
+  prefix: string,
+  node: LabNode,
+  argv: readonly string[],
+  opts?: LabExecOptions,
+): Promise<LabExecResult> {
+  refuseIfAborting(argv);
+  return labExec(prefix, node, argv, opts);
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
 export function start(prefix: string, node: LabNode, argv: readonly string[], name = argv[0] ?? '?'): Proc {
+  refuseIfAborting(argv);
   const child = labSpawn(prefix, node, argv, 'pipe');
   let out = '';
   let err = '';
@@ -94,7 +125,7 @@ export async function waitForOutput(p: Proc, test: (text: string) => boolean, ms
 
 /** Runs a command in a namespace; throws with its stderr when it exits non-zero. */
 export async function must(prefix: string, node: LabNode, argv: readonly string[]): Promise<string> {
-  const r = await labExec(prefix, node, argv);
+  const r = await exec(prefix, node, argv);
   if (r.code !== 0) {
     throw new Error(`${node}: ${argv.join(' ')}: ${r.stderr.trim() || r.stdout.trim() || `exit ${r.code}`}`);
   }
