@@ -121,10 +121,17 @@ export class HomeTunnel {
     }
     const outer = this.templateFor(binding);
     if (!outer) {
+      if (old) this.o.interception?.release(homeAddress, old.binding.ipv4HomeAddress);
       this.count('unusable-binding');
+      const why =
+        binding.mode !== 'ip6' && !this.ha4
+          ? 'the home agent has no IPv4 address (config addresses.ipv4)'
+          : binding.mode === 'udp' && !binding.udp
+            ? 'no UDP endpoint in the binding'
+            : `care-of address ${binding.careOf} is not an IPv${binding.mode === 'ip6' ? 6 : 4} address`;
       this.log.warn(
-        { event: 'binding.unusable', hoa: homeAddress, mode: binding.mode },
-        'binding not tunnelable',
+        { event: 'binding.unusable', hoa: homeAddress, mode: binding.mode, coa: binding.careOf },
+        `binding ${homeAddress} (${binding.mode}) cannot be tunnelled: ${why}`,
       );
       return;
     }

@@ -326,3 +326,32 @@ describe('MobileTunnel', () => {
     expect(e?.ok && [e.value.type, e.value.parameter]).toEqual([2, 1460]);
   });
 });
+
+describe('HomeTunnel without an IPv4 address', () => {
+  it('cannot tunnel an IPv4 care-of address: counts it, says why, and stops intercepting the old binding', () => {
+    const tun = new FakeTun();
+    const sockets = new FakeSockets();
+    const calls: string[] = [];
+    const lines: string[] = [];
+    const tunnel = new HomeTunnel({
+      tun,
+      sockets,
+      addresses: { ipv6: '2001:db8:1::1' },
+      udpPort: 4191,
+      pathMtu: 1500,
+      log: pino({ level: 'warn' }, { write: (l: string) => lines.push(l) }),
+      interception: {
+        intercept: (h) => calls.push(`intercept ${h}`),
+        release: (h) => calls.push(`release ${h}`),
+      },
+    });
+    tunnel.setBinding(HOA6, bound('ip6', '2001:db8:20::10'));
+    tunnel.setBinding(HOA6, bound('ip4', '203.0.113.10'));
+    expect(calls).toEqual([`intercept ${HOA6}`, `release ${HOA6}`]);
+    expect(tunnel.counters().dropped['unusable-binding']).toBe(1);
+    expect(lines.join('')).toContain(
+      'cannot be tunnelled: the home agent has no IPv4 address (config addresses.ipv4)',
+    );
+    expect(tunnel.size).toBe(0);
+  });
+});
