@@ -24,7 +24,7 @@
 
 import { type ErrorActorEvent, setup } from 'xstate';
 import type { MachineModel } from '../testgen/model.js';
-import { ipv4FromBytes, ipv4TextToBytes, ipv6TextToBytes } from '../wire/address.js';
+import { ipv6TextToBytes } from '../wire/address.js';
 import { BaStatus, Ipv4AckStatus, NATD_REFRESH_NOT_NEEDED } from '../wire/constants.js';
 import { canonicalAddress, matchesPrefix, parsePrefix } from './address-class.js';
 import {
