@@ -63,8 +63,9 @@ function firstLine(argv: string[]): string {
       .split('\n')[0]!
       .trim();
   } catch (e) {
-    const out = (e as { stdout?: string }).stdout;
-    return out ? out.split('\n')[0]!.trim() : 'not installed';
+    const err = e as { code?: string; stdout?: string };
+    if (err.code === 'ENOENT') return 'not installed';
+    return err.stdout ? err.stdout.split('\n')[0]!.trim() : 'unknown';
   }
 }
 
@@ -274,6 +275,16 @@ async function main(): Promise<number> {
     throw new Error(`--pings ${values.pings}: expected an integer >= 10`);
   if (!(Number.isInteger(udpLength) && udpLength >= 64 && udpLength <= 1400))
     throw new Error(`--udp-length ${values['udp-length']}: expected 64-1400`);
+  for (const [bin, pkg] of [
+    ['iperf3', 'iperf3'],
+    ['ping', 'iputils-ping'],
+    ['nft', 'nftables'],
+  ] as const) {
+    if (firstLine([bin, '-V']) === 'not installed') {
+      console.error(`bench:dataplane: ${bin} is required (apt-get install ${pkg})`);
+      return 1;
+    }
+  }
   const settleMs = Number(values['settle-ms']);
   if (!(Number.isInteger(settleMs) && settleMs >= 0))
     throw new Error(`--settle-ms ${values['settle-ms']}: expected whole ms >= 0`);
