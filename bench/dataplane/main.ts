@@ -380,6 +380,7 @@ async function main(): Promise<number> {
     await cleanup();
   }
 
+  // Includes the benchmark's own load: only a hint of what else ran.
   results.machine.loadAverage1mAtEnd = Math.round(loadavg()[0]! * 100) / 100;
   const report = renderReport(results);
   mkdirSync(outDir, { recursive: true });

@@ -292,7 +292,7 @@ function targetsTable(r: Results): Table {
 
 function machineLine(r: Results): string {
   const m = r.machine;
-  return `${r.date}: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${String(m.kernel).split(' ')[0]}, node ${m.node}, ${m.iperf3}, ${String(m.openvpn).split(' ').slice(0, 2).join(' ')}, dsmip6 ${m.dsmip6Commit}; load average ${m.loadAverage1mAtStart ?? '?'} at the start, ${m.loadAverage1mAtEnd ?? '?'} at the end`;
+  return `${r.date}: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${String(m.kernel).split(' ')[0]}, node ${m.node}, ${m.iperf3}, ${String(m.openvpn).split(' ').slice(0, 2).join(' ')}, dsmip6 ${m.dsmip6Commit}; load average ${m.loadAverage1mAtStart ?? '?'} before the run`;
 }
 
 export function renderReport(r: Results): { text: string; markdown: string } {
