@@ -27,10 +27,12 @@ Usage: dsmip6 <command> [options]
 
 Commands:
   ha --config FILE [--pcap FILE] [--log-level L] [--inspect [HOST:]PORT] [--inspect-token T]
-                              Run the home agent (examples/ha.json; needs root for port
-                              binding on the HA's addresses and, later, raw IPv6 sockets).
+                              Run the home agent (examples/ha.json). Root for raw IPv6
+                              signalling and, with a "dataplane" section, the TUN home
+                              network and the tunnels (docs/dataplane.md).
   mn --config FILE (same options)
-                              Run the mobile node (examples/mn.json). --inspect streams
+                              Run the mobile node (examples/mn.json; "dataplane": a TUN
+                              with the home addresses, root). --inspect streams
                               the live statechart actors and signalling packets over a
                               WebSocket (msgpack) at ws://HOST:PORT/stream; a non-loopback
                               HOST needs --inspect-token or DSMIP6_INSPECT_TOKEN.
@@ -39,10 +41,12 @@ Commands:
                               replays it at any speed.
   status [--socket PATH] [--json]
                               Ask a running daemon: the binding cache (HA) or the binding
-                              update list (MN): HoA, IPv4 HoA, CoA, NAT, lifetime, sequence.
+                              update list (MN): HoA, IPv4 HoA, CoA, NAT, lifetime, sequence;
+                              with a data plane, traffic and drops per binding.
   demo [--memory] [--moves home,ipv6,ipv4,nat,home]
                               The main job: a mobile node walks between networks while the
-                              home agent keeps it reachable; prints a table of each move.
+                              home agent keeps it reachable; prints a table of each move
+                              (in the lab with the CN's pings to both home addresses).
                               As root: the lab with the real daemons; else in memory.
   packets [--pcap FILE]       Build the signalling of such a walk with dsmip6's codec, print
                               each packet decoded, save them as a pcap for Wireshark.
