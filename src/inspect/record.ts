@@ -3,7 +3,7 @@
  * as it came (the msgpack bytes), each prefixed by its length as a 32-bit big-endian integer.
  */
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type RawData, WebSocket } from 'ws';
 import type { InspectRecord } from './collector.js';
@@ -27,31 +27,50 @@ export function recordStream(url: string, file: string, options: RecordOptions =
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const ws = new WebSocket(url, { headers });
-  const out = createWriteStream(file, { flags: 'a' });
-  let frames = 0;
-  let finished = false;
-
-  const done = new Promise<void>((resolve) => {
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      out.end(() => resolve());
-    };
-    ws.on('close', finish);
-    ws.on('error', finish);
-  });
-
-  ws.on('message', (data: RawData) => {
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    const len = Buffer.allocUnsafe(4);
-    len.writeUInt32BE(buf.length);
-    out.write(len);
-    out.write(buf);
-    frames++;
-  });
-
   return new Promise<Recording>((resolve, reject) => {
     ws.once('open', () => {
+      // The file is opened only once the stream is there (an unreachable daemon leaves no empty
+      // file behind), and synchronously, so a bad path is this call's error, not a late one.
+      let fd: number;
+      try {
+        fd = openSync(file, 'a');
+      } catch (e) {
+        ws.terminate();
+        reject(
+          new Error(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`),
+        );
+        return;
+      }
+      const out = createWriteStream('', { fd });
+      let frames = 0;
+      let finished = false;
+      const done = new Promise<void>((resolveDone) => {
+        const finish = (): void => {
+          if (finished) return;
+          finished = true;
+          out.end(() => resolveDone());
+        };
+        ws.on('close', finish);
+        ws.on('error', finish);
+        // A failing disk ends the recording instead of throwing from a stream without a listener.
+        out.on('error', () => {
+          ws.terminate();
+          finished = true;
+          resolveDone();
+        });
+      });
+      ws.on('message', (data: RawData) => {
+        const buf = Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.isBuffer(data)
+            ? data
+            : Buffer.from(data);
+        const len = Buffer.allocUnsafe(4);
+        len.writeUInt32BE(buf.length);
+        out.write(len);
+        out.write(buf);
+        frames++;
+      });
       resolve({
         frames: () => frames,
         done,

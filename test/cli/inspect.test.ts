@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,5 +47,21 @@ describe('dsmip6 inspect --record', () => {
       1,
     );
     expect(lines.join('\n')).toContain('cannot record ws://127.0.0.1:1/stream');
+    // Nothing reached, nothing written: no empty recording is left behind.
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+  });
+
+  it('names a file it cannot write, and leaves the stream alone', async () => {
+    const collector = createInspectCollector();
+    const server = await startInspectServer({ port: 0, collector });
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    try {
+      const bad = join(dir, 'no-such-dir', 'f.dsmip6');
+      expect(await run(['inspect', '--record', bad, '--url', server.url], io)).toBe(1);
+      expect(lines.join('\n')).toContain(`cannot write ${bad}: ENOENT`);
+    } finally {
+      await server.close();
+    }
   });
 });
