@@ -22,6 +22,7 @@ interface MnDoc {
     natDetected: boolean | null;
     ipv4?: { address?: string };
   } | null;
+  dataplane?: { routesReady: boolean };
 }
 interface HaDoc {
   bindings: {
@@ -160,9 +161,15 @@ export async function labWorld(opts: {
         const rtt = r?.stdout.match(/time=([\d.]+) ms/);
         return rtt ? `${rtt[1]} ms` : 'no reply';
       };
+      // The MN's routes follow its registration a few milliseconds later (`ip` runs in the
+      // background): wait for them, as a user's first packet would.
+      let d = (await quiet(() => queryControl(mnSock))) as MnDoc | undefined;
+      for (let i = 0; i < 60 && d?.dataplane && !d.dataplane.routesReady; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        d = (await quiet(() => queryControl(mnSock))) as MnDoc | undefined;
+      }
       // The assigned IPv4 home address; at home (no binding, none reported) the last one, which
       // lies on the home link, or the lab's own home-link address before any assignment.
-      const d = (await quiet(() => queryControl(mnSock))) as MnDoc | undefined;
       lastIpv4 = d?.status?.ipv4?.address ?? lastIpv4;
       return { ipv6: await ping(A.mn.home.ipv6), ipv4: await ping(lastIpv4) };
     },

@@ -137,7 +137,8 @@ export interface MobileDataplane {
     readonly address: string;
     readonly port: number;
   }): void;
-  counters(): TrafficCounters & { route: MobileRoute | null };
+  /** The tunnel's counters, the route in use, and whether the kernel's routes have caught up with it. */
+  counters(): TrafficCounters & { route: MobileRoute | null; routesReady: boolean };
   stop(): Promise<void>;
 }
 
@@ -188,7 +189,11 @@ export async function startMobileDataplane(o: {
       onTunnelData(d) {
         tunnel.fromUdp(d.data, d.address, d.port);
       },
-      counters: () => ({ ...tunnel.counters(), route: tunnel.currentRoute() ?? null }),
+      counters: () => ({
+        ...tunnel.counters(),
+        route: tunnel.currentRoute() ?? null,
+        routesReady: network.settled(),
+      }),
       async stop() {
         await network.teardown();
         await s.close();

@@ -30,6 +30,11 @@ export interface MobileNetwork {
   setIpv4HomeAddress(address: string | undefined): void;
   /** Away and registered (true): home-address traffic goes into the TUN; at home (false): it does not. */
   setTunnelling(on: boolean): void;
+  /**
+   * Whether the kernel has every change asked for so far (the `ip` commands run in the
+   * background): until then the routes lag the registration by a few milliseconds.
+   */
+  settled(): boolean;
   teardown(): Promise<void>;
 }
 
@@ -71,6 +76,15 @@ export async function setupMobileNetwork(o: MobileNetworkOptions): Promise<Mobil
 
   let ipv4: string | undefined;
   let tunnelling = false;
+  let asked = 0;
+  let applied = 0;
+  /** Marks a change: settled() is false until the commands queued for it have run. */
+  const changed = (): void => {
+    const generation = ++asked;
+    c.settled().then(() => {
+      applied = Math.max(applied, generation);
+    });
+  };
   const routes = (verb: 'replace' | 'del', family: '-4' | '-6') => [
     family,
     'route',
@@ -95,13 +109,16 @@ export async function setupMobileNetwork(o: MobileNetworkOptions): Promise<Mobil
         // Removing a device's last IPv4 address flushed its IPv4 routes, the table's default too.
         if (tunnelling) c.enqueue(routes('replace', '-4'));
       }
+      changed();
     },
     setTunnelling(on) {
       if (on === tunnelling) return;
       tunnelling = on;
       for (const family of ['-6', '-4'] as const)
         c.enqueue(routes(on ? 'replace' : 'del', family), { gone: 'ok' });
+      changed();
     },
+    settled: () => applied === asked,
     async teardown() {
       c.enqueue(['-6', 'rule', 'del', 'from', o.homeAddress, 'lookup', table], { gone: 'ok' });
       c.enqueue(['-6', 'rule', 'del', 'from', o.homeAddress, 'ipproto', 'esp', 'lookup', 'main'], {

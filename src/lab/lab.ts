@@ -276,6 +276,11 @@ async function build(prefix: string, natUdpTimeout: number | undefined): Promise
   for (const node of LAB_NODES) {
     await run(['ip', 'netns', 'add', ns(node)]);
     await ip(ns(node), 'link', 'set', 'lo', 'up');
+    // No duplicate address detection on any lab interface, link-local addresses included: the
+    // addresses are planned, and a link-local address tentative for its 1-2 s of DAD holds back
+    // neighbour discovery (packets through a freshly built lab, or right after a move, would
+    // wait seconds in neighbour queues).
+    await sysctl(ns(node), 'net.ipv6.conf.default.accept_dad', 0);
   }
 
   // Router: forwards both families. New interfaces start without IPv6 (bridge ports and the

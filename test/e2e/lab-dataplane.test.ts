@@ -59,7 +59,7 @@ interface MnDoc {
     careOf: string | null;
     natDetected: boolean | null;
   } | null;
-  dataplane: TrafficCounters & { route: { mode: string; careOf: string } | null };
+  dataplane: TrafficCounters & { route: { mode: string; careOf: string } | null; routesReady: boolean };
 }
 const haStatus = () => queryControl(haSock) as Promise<HaDoc>;
 const mnStatus = () => queryControl(mnSock) as Promise<MnDoc>;
@@ -165,8 +165,9 @@ async function ensureUp(): Promise<void> {
 
 const registeredAt = (where: LabLocation) => (d: MnDoc) =>
   where === 'home'
-    ? d.status?.registration === 'home'
+    ? d.status?.registration === 'home' && d.dataplane.routesReady
     : d.status?.registration === 'registered' &&
+      d.dataplane.routesReady &&
       d.dataplane.route !== null &&
       d.dataplane.route.mode === (where === 'ipv6' ? 'ip6' : where === 'ipv4' ? 'ip4' : 'udp');
 

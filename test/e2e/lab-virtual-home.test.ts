@@ -32,7 +32,7 @@ afterAll(async () => {
 
 interface MnDoc {
   status: { registration: string; ipv4?: { address?: string } } | null;
-  dataplane: { route: { mode: string } | null };
+  dataplane: { route: { mode: string } | null; routesReady: boolean };
 }
 interface HaDoc {
   dataplane: { dropped: Record<string, number>; icmpSent: number };
@@ -100,13 +100,19 @@ it('a virtual home network: bound home addresses answer through the tunnel, unbo
   const status = await until(
     'registered from the public IPv4 network',
     () => queryControl(mnSock) as Promise<MnDoc>,
-    (d) => d.status?.registration === 'registered' && d.dataplane.route?.mode === 'ip4',
+    (d) =>
+      d.status?.registration === 'registered' && d.dataplane.route?.mode === 'ip4' && d.dataplane.routesReady,
   );
   const hoa4 = status.status?.ipv4?.address;
   expect(hoa4).toBe('198.51.100.129');
   for (const target of [HOA6, hoa4!]) {
     const r = await labExec(prefix, 'cn', ['ping', '-c', '3', '-i', '0.2', '-W', '1', target]);
-    expect(r.stdout, `ping ${target}`).toMatch(/ [123] received/);
+    if (!/ [123] received/.test(r.stdout)) {
+      const nstat = await labExec(prefix, 'ha', ['nstat', '-az']);
+      const counters = nstat.stdout.split('\n').filter((l) => /^(Ip6|Icmp6Out)/.test(l) && !/\s0\s/.test(l));
+      const why = JSON.stringify({ ha: (await queryControl(haSock)) as HaDoc, haKernel: counters });
+      expect.fail(`ping ${target} got no reply: ${r.stdout}\n${why}`);
+    }
   }
   // No binding for these: the HA's daemon answers from its own addresses.
   const v6 = await labExec(prefix, 'cn', ['ping', '-c', '1', '-W', '2', '2001:db8:1:80::200']);
