@@ -30,6 +30,11 @@ import { renderTable, type SizeResult } from './report.js';
 const root = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
 const cli = join(root, 'bin', 'dsmip6.js');
 
+const USAGE = `usage: sudo npm run bench:ha -- [--sizes 1000,10000,100000] [--seconds 10] [--out DIR]
+  --sizes    simulated mobile nodes per round, comma-separated (each 1-1048576)
+  --seconds  length of the peak and half-peak phases
+  --out      where the JSON and Markdown results go (default bench/results)`;
+
 function say(s: string): void {
   process.stderr.write(`bench:ha: ${s}\n`);
 }
@@ -156,13 +161,24 @@ function machine(): Record<string, string | number> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '1000,10000,100000' },
-      seconds: { type: 'string', default: '10' },
-      out: { type: 'string', default: join(root, 'bench', 'results') },
-    },
-  });
+  let values: { sizes: string; seconds: string; out: string; help: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        sizes: { type: 'string', default: '1000,10000,100000' },
+        seconds: { type: 'string', default: '10' },
+        out: { type: 'string', default: join(root, 'bench', 'results') },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    say(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const sizes = values.sizes.split(',').map(Number);
   const seconds = Number(values.seconds);
   if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1 << 20) || !(seconds > 0)) {
