@@ -26,7 +26,7 @@ import { startInspectServer } from '../inspect/server.js';
 import { queryControl, serveControl } from '../net/control-socket.js';
 import { NodeDnsPort } from '../net/dns.js';
 import { IpLinkMonitor } from '../net/link-monitor.js';
-import { systemClock } from '../net/ports.js';
+import { systemClock, type UdpPortFactory } from '../net/ports.js';
 import { RawIpv6Port, type RawReceiveProtocol } from '../net/raw-ipv6.js';
 import { DgramUdpPortFactory } from '../net/udp.js';
 import { KoffiUdpPortFactory } from '../net/udp-koffi.js';
@@ -274,11 +274,9 @@ export async function runHa(argv: readonly string[], io: Io): Promise<number> {
         addresses: config.addresses,
         udpPort: config.udpPort,
         crypto: espMobilityCrypto(sad),
-        // Room for bursts: tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1), and
-        // a registration storm of thousands of mobile nodes arrives faster than one event-loop turn.
-        udp: dp
-          ? new KoffiUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER })
-          : new DgramUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER }),
+        // Room for bursts: a registration storm of thousands of mobile nodes arrives faster than
+        // one event-loop turn.
+        udp: udpFactory(dp !== undefined, DATAPLANE_SOCKET_BUFFER),
         // BUs with a Home Address option (60) and from home as plain ESP (50).
         ...optional('ip', rawIpv6([60, 50], hooks.log)),
         clock: systemClock,
@@ -309,6 +307,16 @@ function daemonMemory(): { heapUsed: number; heapTotal: number; rss: number; ext
   }
   const m = process.memoryUsage();
   return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, external: m.external };
+}
+
+/**
+ * The UDP socket a daemon binds: with a data plane, tunnelled data shares it with signalling
+ * (RFC 5555 §4.1), so it is the lighter socket (src/net/udp-koffi.ts) with room for bursts;
+ * signalling alone takes node:dgram, with `dgramBufferBytes` if given.
+ */
+function udpFactory(dataplane: boolean, dgramBufferBytes?: number): UdpPortFactory {
+  if (dataplane) return new KoffiUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER });
+  return new DgramUdpPortFactory(dgramBufferBytes ? { bufferBytes: dgramBufferBytes } : {});
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
@@ -357,11 +365,7 @@ export async function runMn(argv: readonly string[], io: Io): Promise<number> {
         // RFC 6275 §11.7.1: the first sequence number is random.
         input: mobileNodeInput(config, randomInt(0x10000)),
         crypto: espMobilityCrypto(SecurityAssociationDatabase.from(sas, 'securityAssociation')),
-        // Tunnelled data shares the UDP socket with signalling (RFC 5555 §4.1): the lighter
-        // socket (src/net/udp-koffi.ts) and room for bursts.
-        udp: dp
-          ? new KoffiUdpPortFactory({ bufferBytes: DATAPLANE_SOCKET_BUFFER })
-          : new DgramUdpPortFactory(),
+        udp: udpFactory(dp !== undefined),
         udpPort: config.udpPort,
         dns: new NodeDnsPort(config.dns ? { servers: config.dns.servers } : {}),
         links: new IpLinkMonitor({

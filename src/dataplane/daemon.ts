@@ -63,6 +63,35 @@ export function tunnelBindingOf(homeAddress: string, b: CachedBinding): TunnelBi
   };
 }
 
+interface DataplaneIo {
+  readonly tun: TunDevice;
+  readonly sockets: RawTunnelSockets;
+  readonly commands: IpCommands;
+}
+
+/**
+ * Opens what both endpoints need (the TUN device, the raw tunnel sockets, the `ip` queue) and
+ * builds on it; if opening or building fails, whatever was opened is closed again.
+ */
+async function withDataplaneIo<T>(
+  tunName: string,
+  log: Logger,
+  build: (io: DataplaneIo) => Promise<T>,
+): Promise<T> {
+  const commands = new IpCommands((e) => log.warn({ event: 'ip.failed', error: e.message }, e.message));
+  const onError = (e: Error) => log.warn({ event: 'dataplane.error', error: e.message }, e.message);
+  const tun = new TunDevice(tunName, onError);
+  let sockets: RawTunnelSockets | undefined;
+  try {
+    sockets = new RawTunnelSockets({ onError });
+    return await build({ tun, sockets, commands });
+  } catch (e) {
+    await sockets?.close();
+    await tun.close();
+    throw e;
+  }
+}
+
 export async function startHomeDataplane(o: {
   readonly settings: DataplaneSettings & { readonly homeLink?: string };
   readonly homePrefix: string;
@@ -71,57 +100,50 @@ export async function startHomeDataplane(o: {
   readonly ipv4Pool?: { readonly start: string; readonly prefixLength: number };
   readonly log: Logger;
 }): Promise<HomeDataplane> {
-  const log = o.log.child({ actor: 'ha/tunnel' });
-  const commands = new IpCommands((e) => log.warn({ event: 'ip.failed', error: e.message }, e.message));
-  const onError = (e: Error) => log.warn({ event: 'dataplane.error', error: e.message }, e.message);
-  const tun = new TunDevice(o.settings.tun, onError);
-  let sockets: RawTunnelSockets | undefined;
-  try {
-    sockets = new RawTunnelSockets({ onError });
-    const pool = o.ipv4Pool
-      ? `${networkOf(o.ipv4Pool.start, o.ipv4Pool.prefixLength)}/${o.ipv4Pool.prefixLength}`
-      : undefined;
-    const poolOnLink =
-      pool && o.settings.homeLink ? await onLink(o.settings.homeLink, o.ipv4Pool!.start) : false;
-    const network = await setupHomeNetwork({
-      tun: tun.name,
-      mtu: o.settings.mtu - MAX_OVERHEAD,
-      homePrefix: o.homePrefix,
-      ...(o.settings.homeLink ? { homeLink: o.settings.homeLink } : {}),
-      ...(pool ? { ipv4Pool: pool, ipv4PoolOnLink: poolOnLink } : {}),
-      commands,
-      log: o.log,
-    });
-    const tunnel = new HomeTunnel({
-      tun,
-      sockets,
-      addresses: o.addresses,
-      udpPort: o.udpPort,
-      pathMtu: o.settings.mtu,
-      log: o.log,
-      interception: network,
-    });
-    const s = sockets;
-    return {
-      onBinding(homeAddress, binding) {
-        tunnel.setBinding(homeAddress, binding ? tunnelBindingOf(homeAddress, binding) : undefined);
-      },
-      onTunnelData(d) {
-        tunnel.fromUdp(d.data, d.address, d.port);
-      },
-      counters: () => tunnel.counters(),
-      async stop() {
-        tunnel.releaseAll();
-        await network.teardown();
-        await s.close();
-        await tun.close();
-      },
-    };
-  } catch (e) {
-    await sockets?.close();
-    await tun.close();
-    throw e;
-  }
+  return withDataplaneIo(
+    o.settings.tun,
+    o.log.child({ actor: 'ha/tunnel' }),
+    async ({ tun, sockets, commands }) => {
+      const pool = o.ipv4Pool
+        ? `${networkOf(o.ipv4Pool.start, o.ipv4Pool.prefixLength)}/${o.ipv4Pool.prefixLength}`
+        : undefined;
+      const poolOnLink =
+        pool && o.settings.homeLink ? await onLink(o.settings.homeLink, o.ipv4Pool!.start) : false;
+      const network = await setupHomeNetwork({
+        tun: tun.name,
+        mtu: o.settings.mtu - MAX_OVERHEAD,
+        homePrefix: o.homePrefix,
+        ...(o.settings.homeLink ? { homeLink: o.settings.homeLink } : {}),
+        ...(pool ? { ipv4Pool: pool, ipv4PoolOnLink: poolOnLink } : {}),
+        commands,
+        log: o.log,
+      });
+      const tunnel = new HomeTunnel({
+        tun,
+        sockets,
+        addresses: o.addresses,
+        udpPort: o.udpPort,
+        pathMtu: o.settings.mtu,
+        log: o.log,
+        interception: network,
+      });
+      return {
+        onBinding(homeAddress, binding) {
+          tunnel.setBinding(homeAddress, binding ? tunnelBindingOf(homeAddress, binding) : undefined);
+        },
+        onTunnelData(d) {
+          tunnel.fromUdp(d.data, d.address, d.port);
+        },
+        counters: () => tunnel.counters(),
+        async stop() {
+          tunnel.releaseAll();
+          await network.teardown();
+          await sockets.close();
+          await tun.close();
+        },
+      };
+    },
+  );
 }
 
 export interface MobileDataplane {
@@ -148,12 +170,7 @@ export async function startMobileDataplane(o: {
   readonly log: Logger;
 }): Promise<MobileDataplane> {
   const log = o.log.child({ actor: 'mn/tunnel' });
-  const commands = new IpCommands((e) => log.warn({ event: 'ip.failed', error: e.message }, e.message));
-  const onError = (e: Error) => log.warn({ event: 'dataplane.error', error: e.message }, e.message);
-  const tun = new TunDevice(o.settings.tun, onError);
-  let sockets: RawTunnelSockets | undefined;
-  try {
-    sockets = new RawTunnelSockets({ onError });
+  return withDataplaneIo(o.settings.tun, log, async ({ tun, sockets, commands }) => {
     const network = await setupMobileNetwork({
       tun: tun.name,
       mtu: o.settings.mtu - MAX_OVERHEAD,
@@ -169,7 +186,6 @@ export async function startMobileDataplane(o: {
       pathMtu: o.settings.mtu,
       log: o.log,
     });
-    const s = sockets;
     let announced = false;
     return {
       onTunnelState(state) {
@@ -196,15 +212,11 @@ export async function startMobileDataplane(o: {
       }),
       async stop() {
         await network.teardown();
-        await s.close();
+        await sockets.close();
         await tun.close();
       },
     };
-  } catch (e) {
-    await sockets?.close();
-    await tun.close();
-    throw e;
-  }
+  });
 }
 
 function networkOf(address: string, prefixLength: number): string {

@@ -161,14 +161,11 @@ export class MobileTunnel {
       countDrop(this.traffic, 'not-from-home-agent');
       return;
     }
-    if (!applyOuterEcn(p.trafficClass, p.inner)) {
-      countDrop(this.traffic, 'ecn-ce-not-ect');
-      return;
-    }
-    this.deliver(p.inner);
+    this.deliver(p.inner, p.trafficClass);
   }
 
-  private deliver(inner: Uint8Array): void {
+  /** A decapsulated packet into the host, checked first; `outerTrafficClass` for RFC 6040 (UDP: none). */
+  private deliver(inner: Uint8Array, outerTrafficClass = 0): void {
     const check = checkInner(inner);
     if (!check.ok) {
       countDrop(this.traffic, `tunnel-${check.reason}`);
@@ -177,6 +174,10 @@ export class MobileTunnel {
     const dst = destinationOf(inner);
     if (!sameAddress(dst, this.hoa6) && !(this.hoa4 && sameAddress(dst, this.hoa4))) {
       countDrop(this.traffic, 'not-for-home-address');
+      return;
+    }
+    if (!applyOuterEcn(outerTrafficClass, inner)) {
+      countDrop(this.traffic, 'ecn-ce-not-ect');
       return;
     }
     if (!this.o.tun.write(inner)) {

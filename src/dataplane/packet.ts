@@ -211,9 +211,7 @@ export function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
 
 /** A map key for an address: one latin1 character per byte (cheap, no hex formatting). */
 export function addressKey(a: Uint8Array): string {
-  return a.length === 4
-    ? String.fromCharCode(a[0]!, a[1]!, a[2]!, a[3]!)
-    : String.fromCharCode(...(a as unknown as number[]));
+  return String.fromCharCode.apply(null, a as unknown as number[]);
 }
 
 /**

@@ -27,7 +27,6 @@ export const SO_RCVBUFFORCE = 33;
 export const SO_SNDBUFFORCE = 32;
 export const SOL_IPV6 = 41;
 export const IPV6_RECVTCLASS = 66;
-export const IPV6_TCLASS = 67;
 export const TUNSETIFF = 0x400454ca;
 export const IFF_TUN = 0x0001;
 export const IFF_NO_PI = 0x1000;
@@ -114,6 +113,27 @@ export function errnoName(errno: number): string {
 }
 
 let errnoNames: Map<number, string> | undefined;
+
+/** A C `int` in host order, for setsockopt values and socklen_t in/out arguments. */
+export function int32(value: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(value);
+  return b;
+}
+
+/**
+ * SO_SNDBUF and SO_RCVBUF of `fd` to `bytes`, best effort: the FORCE variants (root or
+ * CAP_NET_ADMIN) lift net.core.wmem_max / rmem_max; without them the plain ones are capped there.
+ */
+export function setSocketBuffers(fd: number, bytes: number): void {
+  const c = libc();
+  const size = int32(bytes);
+  for (const [force, plain] of [
+    [SO_SNDBUFFORCE, SO_SNDBUF],
+    [SO_RCVBUFFORCE, SO_RCVBUF],
+  ] as const)
+    if (c.setsockopt(fd, SOL_SOCKET, force, size, 4) < 0) c.setsockopt(fd, SOL_SOCKET, plain, size, 4);
+}
 
 /** A libuv poll handle on `fd` calling `onReadable` whenever the descriptor has data. */
 export function watchReadable(fd: number, onReadable: (status: number) => void): KoffiNode.PollHandle {

@@ -11,15 +11,10 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { libc } from './libc.js';
+import { AF_INET6, int32, libc, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_RAW, SOL_IPV6 } from './libc.js';
 
-const AF_INET6 = 10;
 const AF_PACKET = 17;
-const SOCK_RAW = 3;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
 const IPPROTO_ICMPV6 = 58;
-const IPPROTO_IPV6 = 41;
 const IPV6_MULTICAST_IF = 17;
 const IPV6_MULTICAST_HOPS = 18;
 const ETH_P_ARP = 0x0806;
@@ -81,10 +76,9 @@ export class NeighborAnnouncer {
     const fd = c.socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
     if (fd < 0) throw new Error(`neighbor advertisement on ${this.ifname}: socket: ${c.errno()}`);
     try {
-      const int = (v: number) => Buffer.from(new Int32Array([v]).buffer);
       // RFC 4861 §7.1.2: ND messages are accepted only with a hop limit of 255.
-      c.setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, int(255), 4);
-      c.setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, int(this.index), 4);
+      c.setsockopt(fd, SOL_IPV6, IPV6_MULTICAST_HOPS, int32(255), 4);
+      c.setsockopt(fd, SOL_IPV6, IPV6_MULTICAST_IF, int32(this.index), 4);
       const addr = Buffer.alloc(28);
       addr.writeUInt16LE(AF_INET6, 0);
       addr.set(ALL_NODES, 8);

@@ -30,16 +30,28 @@
  */
 
 import { endianness } from 'node:os';
-import koffi, { type node as KoffiNode, type TypeObject } from 'koffi';
+import type { node as KoffiNode } from 'koffi';
+import { ipv6FromBytes } from '../wire/address.js';
+import {
+  AF_INET6,
+  errnoName,
+  IPPROTO_RAW,
+  int32,
+  libc,
+  MSG_TRUNC,
+  MsgHdr,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_RAW,
+  SOL_IPV6,
+  sockaddrIn6,
+  watchReadable,
+} from './libc.js';
 import type { IpPacketPort } from './ports.js';
 
-// Linux values (include/linux/socket.h, include/uapi/linux/in6.h, include/uapi/linux/ipv6.h).
-const AF_INET6 = 10;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const IPPROTO_RAW = 255;
-const SOL_IPV6 = 41;
+export { errnoName };
+
+// Linux values (include/uapi/linux/in6.h, include/uapi/linux/ipv6.h, include/linux/socket.h).
 const IPV6_FLOWINFO = 11;
 const IPV6_RECVPKTINFO = 49;
 const IPV6_PKTINFO = 50;
@@ -48,7 +60,6 @@ const IPV6_HOPLIMIT = 52;
 const IPV6_RECVTCLASS = 66;
 const IPV6_TCLASS = 67;
 const MSG_CTRUNC = 0x08;
-const MSG_TRUNC = 0x20;
 
 /** The first Next Header values dsmip6 listens for: Destination Options, Routing, ESP. */
 export type RawReceiveProtocol = 60 | 43 | 50;
@@ -78,12 +89,6 @@ export function rawIpv6ErrorMessage(operation: RawIpv6Operation, code: string, d
   const hint =
     operation === 'socket' && (code === 'EPERM' || code === 'EACCES') ? ' (needs root or CAP_NET_RAW)' : '';
   return `raw IPv6 ${operation}${detail ? ` ${detail}` : ''}: ${code}${hint}`;
-}
-
-/** errno number → name (`1` → `EPERM`), from koffi's table of the platform's codes. */
-export function errnoName(errno: number): string {
-  for (const [name, value] of Object.entries(koffi.os.errno)) if (value === errno) return name;
-  return `errno ${errno}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,64 +189,7 @@ export function receivedHeader(src: Uint8Array, info: ReceivedHeaderInfo, nextHe
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// libc through koffi, loaded on first use (so importing this module never needs libc or root).
-
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
-  sendto(
-    fd: number,
-    buf: Uint8Array,
-    length: number,
-    flags: number,
-    addr: Buffer,
-    addrLength: number,
-  ): number;
-  recvmsg(fd: number, msg: Buffer, flags: number): number;
-  close(fd: number): number;
-  msghdr: TypeObject;
-  sockaddrIn6: TypeObject;
-}
-
-let libcCache: Libc | undefined;
-
-function libc(): Libc {
-  if (libcCache) return libcCache;
-  const lib = koffi.load('libc.so.6');
-  const socket = lib.func('int socket(int, int, int)');
-  const setsockopt = lib.func('int setsockopt(int, int, int, const void *, uint32_t)');
-  const sendto = lib.func('intptr_t sendto(int, const void *, size_t, int, const void *, uint32_t)');
-  const recvmsg = lib.func('intptr_t recvmsg(int, void *, int)');
-  const close = lib.func('int close(int)');
-  libcCache = {
-    socket: (d, t, p) => Number(socket(d, t, p)),
-    setsockopt: (fd, level, name, value, length) => Number(setsockopt(fd, level, name, value, length)),
-    sendto: (fd, buf, length, flags, addr, addrLength) =>
-      Number(sendto(fd, buf, length, flags, addr, addrLength)),
-    recvmsg: (fd, msg, flags) => Number(recvmsg(fd, msg, flags)),
-    close: (fd) => Number(close(fd)),
-    msghdr: koffi.struct({
-      msg_name: 'void *',
-      msg_namelen: 'uint32_t',
-      msg_iov: 'void *',
-      msg_iovlen: 'size_t',
-      msg_control: 'void *',
-      msg_controllen: 'size_t',
-      msg_flags: 'int',
-    }),
-    sockaddrIn6: koffi.struct({
-      sin6_family: 'uint16_t',
-      sin6_port: 'uint16_be_t',
-      sin6_flowinfo: 'uint32_be_t',
-      sin6_addr: koffi.array('uint8_t', 16),
-      sin6_scope_id: 'uint32_t',
-    }),
-  };
-  return libcCache;
-}
-
-const lastErrno = () => errnoName(koffi.errno());
+const lastErrno = (): string => libc().errno();
 
 // ---------------------------------------------------------------------------------------------
 // The port
@@ -280,27 +228,21 @@ interface Receiver {
 }
 
 export class RawIpv6Port implements IpPacketPort {
-  private readonly libc: Libc;
   private readonly sendFd: number;
   private readonly receivers: Receiver[] = [];
   private receiver: ((packet: Uint8Array) => void) | undefined;
   private closed = false;
   private counters = { sent: 0, received: 0, droppedNoReceiver: 0, errors: 0 };
-  // recvmsg buffers: Node buffers never move, so their addresses go into the msghdr as they are.
+  // recvmsg buffers: Node buffers never move, so the msghdr is laid out once.
   private readonly data = Buffer.alloc(MAX_PAYLOAD);
-  private readonly name = Buffer.alloc(28);
-  private readonly control = Buffer.alloc(CONTROL_SIZE);
-  private readonly iovec = Buffer.alloc(16);
-  private readonly msghdr: Buffer;
+  private readonly msghdr = new MsgHdr(Buffer.alloc(28), this.data, Buffer.alloc(CONTROL_SIZE));
   private readonly onError: ((error: Error) => void) | undefined;
   private readonly scopeId: number;
 
   /** Opens the sockets; throws a RawIpv6Error (EPERM without CAP_NET_RAW). */
   constructor(options: RawIpv6PortOptions = {}) {
-    this.libc = libc();
     this.onError = options.onError;
     this.scopeId = options.scopeId ?? 0;
-    this.msghdr = Buffer.alloc(koffi.sizeof(this.libc.msghdr));
     const protocols = [...new Set(options.receive ?? [])];
     for (const p of protocols)
       if (!RAW_RECEIVE_PROTOCOLS.includes(p))
@@ -312,10 +254,6 @@ export class RawIpv6Port implements IpPacketPort {
       this.closeAll();
       throw e;
     }
-    koffi.encode(this.iovec, 0, koffi.struct({ base: 'void *', len: 'size_t' }), {
-      base: koffi.address(this.data),
-      len: this.data.length,
-    });
   }
 
   /** Sends a complete IPv6 packet to its own Destination Address, header untouched. */
@@ -324,16 +262,9 @@ export class RawIpv6Port implements IpPacketPort {
     if (packet.length < 40 || packet[0]! >> 4 !== 6)
       throw new RawIpv6Error('sendto', 'EINVAL', `a ${packet.length}-byte packet that is not IPv6`);
     const dst = packet.subarray(24, 40);
-    const addr = Buffer.alloc(28);
-    koffi.encode(addr, 0, this.libc.sockaddrIn6, {
-      sin6_family: AF_INET6,
-      sin6_port: 0,
-      sin6_flowinfo: 0,
-      sin6_addr: dst,
-      sin6_scope_id: this.scopeId,
-    });
-    const n = this.libc.sendto(this.sendFd, packet, packet.length, 0, addr, addr.length);
-    if (n < 0) throw new RawIpv6Error('sendto', lastErrno(), formatIpv6(dst));
+    const addr = sockaddrIn6(dst, 0, this.scopeId);
+    const n = libc().sendto(this.sendFd, packet, packet.length, 0, addr, addr.length);
+    if (n < 0) throw new RawIpv6Error('sendto', lastErrno(), ipv6FromBytes(dst));
     this.counters.sent++;
   }
 
@@ -353,25 +284,22 @@ export class RawIpv6Port implements IpPacketPort {
   }
 
   private open(protocol: number): number {
-    const fd = this.libc.socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    const fd = libc().socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd < 0) throw new RawIpv6Error('socket', lastErrno());
     return fd;
   }
 
   private listen(protocol: RawReceiveProtocol): void {
     const fd = this.open(protocol);
-    const int1 = Buffer.from(new Int32Array([1]).buffer);
+    const int1 = int32(1);
     for (const option of [IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_FLOWINFO]) {
-      if (this.libc.setsockopt(fd, SOL_IPV6, option, int1, 4) < 0) {
+      if (libc().setsockopt(fd, SOL_IPV6, option, int1, 4) < 0) {
         const code = lastErrno();
-        this.libc.close(fd);
+        libc().close(fd);
         throw new RawIpv6Error('setsockopt', code, `option ${option} on protocol ${protocol}`);
       }
     }
-    // The d.ts declares the callback as (events); koffi calls it with (status, events).
-    const poll = koffi.node.poll(fd, { readable: true }, ((status: unknown) => {
-      this.readable(protocol, fd, typeof status === 'number' ? status : 0);
-    }) as (ev: KoffiNode.PollEvents) => void);
+    const poll = watchReadable(fd, (status) => this.readable(protocol, fd, status));
     this.receivers.push({ protocol, fd, poll });
   }
 
@@ -386,34 +314,24 @@ export class RawIpv6Port implements IpPacketPort {
 
   /** One recvmsg; false when the socket has nothing more (EAGAIN) or failed. */
   private receiveOne(protocol: RawReceiveProtocol, fd: number): boolean {
-    koffi.encode(this.msghdr, 0, this.libc.msghdr, {
-      msg_name: koffi.address(this.name),
-      msg_namelen: this.name.length,
-      msg_iov: koffi.address(this.iovec),
-      msg_iovlen: 1,
-      msg_control: koffi.address(this.control),
-      msg_controllen: this.control.length,
-      msg_flags: 0,
-    });
-    const n = this.libc.recvmsg(fd, this.msghdr, 0);
+    const m = this.msghdr;
+    m.reset();
+    const n = libc().recvmsg(fd, m.raw, 0);
     if (n < 0) {
       const code = lastErrno();
       if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return code === 'EINTR';
       this.fail(new RawIpv6Error('recvmsg', code, `protocol ${protocol}`));
       return false;
     }
-    const header = koffi.decode(this.msghdr, this.libc.msghdr) as {
-      msg_controllen: number | bigint;
-      msg_flags: number;
-    };
-    if (header.msg_flags & MSG_TRUNC) {
+    const flags = m.flags();
+    if (flags & MSG_TRUNC) {
       this.fail(new RawIpv6Error('recvmsg', 'EMSGSIZE', `protocol ${protocol}: packet truncated`));
       return true;
     }
-    if (header.msg_flags & MSG_CTRUNC) this.fail(new RawIpv6Error('recvmsg', 'ENOBUFS', 'cmsgs truncated'));
-    const info = parseIpv6ControlMessages(this.control.subarray(0, Number(header.msg_controllen)));
+    if (flags & MSG_CTRUNC) this.fail(new RawIpv6Error('recvmsg', 'ENOBUFS', 'cmsgs truncated'));
+    const info = parseIpv6ControlMessages(m.control.subarray(0, m.controlLength()));
     // sockaddr_in6: family(2) port(2) flowinfo(4) addr(16) scope(4).
-    const src = new Uint8Array(this.name.subarray(8, 24));
+    const src = new Uint8Array(m.name.subarray(8, 24));
     const packet = rebuildIpv6Packet(receivedHeader(src, info, protocol), this.data.subarray(0, n));
     this.counters.received++;
     const receiver = this.receiver;
@@ -437,14 +355,8 @@ export class RawIpv6Port implements IpPacketPort {
   private closeAll(): void {
     for (const r of this.receivers.splice(0)) {
       r.poll.close();
-      this.libc.close(r.fd);
+      libc().close(r.fd);
     }
-    if (this.sendFd >= 0) this.libc.close(this.sendFd);
+    if (this.sendFd >= 0) libc().close(this.sendFd);
   }
-}
-
-function formatIpv6(bytes: Uint8Array): string {
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return new URL(`http://[${words.join(':')}]/`).hostname.slice(1, -1);
 }

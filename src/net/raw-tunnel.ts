@@ -20,17 +20,14 @@ import {
   AF_INET6,
   IPPROTO_RAW,
   IPV6_RECVTCLASS,
+  int32,
   libc,
   MsgHdr,
-  SO_RCVBUF,
-  SO_RCVBUFFORCE,
-  SO_SNDBUF,
-  SO_SNDBUFFORCE,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_RAW,
   SOL_IPV6,
-  SOL_SOCKET,
+  setSocketBuffers,
   watchReadable,
 } from './libc.js';
 import { parseIpv6ControlMessages } from './raw-ipv6.js';
@@ -94,7 +91,7 @@ export class RawTunnelSockets implements TunnelSocketPort {
   private readonly addr4 = Buffer.alloc(16);
   private readonly addr6 = Buffer.alloc(28);
   private readonly onError: ((error: Error) => void) | undefined;
-  readonly counters = { sent: 0, sendErrors: 0, received: 0, receiveErrors: 0, lastSendError: '' };
+  readonly counters = { sent: 0, sendErrors: 0, received: 0, receiveErrors: 0 };
 
   constructor(options: RawTunnelOptions = {}) {
     this.onError = options.onError;
@@ -137,7 +134,6 @@ export class RawTunnelSockets implements TunnelSocketPort {
     const n = c.sendto(fd, packet, packet.length, 0, addr, addr.length);
     if (n < 0) {
       this.counters.sendErrors++;
-      this.counters.lastSendError = c.errno();
       return false;
     }
     this.counters.sent++;
@@ -152,14 +148,7 @@ export class RawTunnelSockets implements TunnelSocketPort {
         `socket(${family === AF_INET ? 'AF_INET' : 'AF_INET6'}, ${protocol})`,
         c.errno(),
       );
-    const size = Buffer.alloc(4);
-    size.writeInt32LE(SOCKET_BUFFER);
-    // Best effort: without CAP_NET_ADMIN the FORCE variants fail and the plain ones are capped.
-    for (const [force, plain] of [
-      [SO_SNDBUFFORCE, SO_SNDBUF],
-      [SO_RCVBUFFORCE, SO_RCVBUF],
-    ] as const)
-      if (c.setsockopt(fd, SOL_SOCKET, force, size, 4) < 0) c.setsockopt(fd, SOL_SOCKET, plain, size, 4);
+    setSocketBuffers(fd, SOCKET_BUFFER);
     return fd;
   }
 
@@ -167,8 +156,7 @@ export class RawTunnelSockets implements TunnelSocketPort {
     const c = libc();
     const fd = this.open(family === 4 ? AF_INET : AF_INET6, protocol);
     if (family === 6) {
-      const one = Buffer.from(new Int32Array([1]).buffer);
-      if (c.setsockopt(fd, SOL_IPV6, IPV6_RECVTCLASS, one, 4) < 0) {
+      if (c.setsockopt(fd, SOL_IPV6, IPV6_RECVTCLASS, int32(1), 4) < 0) {
         const code = c.errno();
         c.close(fd);
         throw new RawTunnelError('setsockopt(IPV6_RECVTCLASS)', code);

@@ -13,16 +13,13 @@ import {
   AF_INET,
   AF_INET6,
   IPV6_V6ONLY,
+  int32,
   libc,
-  SO_RCVBUF,
-  SO_RCVBUFFORCE,
-  SO_SNDBUF,
-  SO_SNDBUFFORCE,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
   SOL_IPV6,
-  SOL_SOCKET,
+  setSocketBuffers,
   sockaddrIn,
   sockaddrIn6,
   watchReadable,
@@ -55,20 +52,8 @@ export class KoffiUdpPortFactory implements CountingUdpPortFactory {
     const c = libc();
     const fd = c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw new UdpBindError(address, port, c.errno());
-    const int = (v: number) => {
-      const b = Buffer.alloc(4);
-      b.writeInt32LE(v);
-      return b;
-    };
-    if (family === 6) c.setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, int(1), 4);
-    if (this.options.bufferBytes) {
-      const size = int(this.options.bufferBytes);
-      for (const [force, plain] of [
-        [SO_RCVBUFFORCE, SO_RCVBUF],
-        [SO_SNDBUFFORCE, SO_SNDBUF],
-      ] as const)
-        if (c.setsockopt(fd, SOL_SOCKET, force, size, 4) < 0) c.setsockopt(fd, SOL_SOCKET, plain, size, 4);
-    }
+    if (family === 6) c.setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, int32(1), 4);
+    if (this.options.bufferBytes) setSocketBuffers(fd, this.options.bufferBytes);
     const sa =
       family === 4
         ? sockaddrIn(ipv4TextToBytes(address)!, port)
@@ -79,7 +64,7 @@ export class KoffiUdpPortFactory implements CountingUdpPortFactory {
       throw new UdpBindError(address, port, code);
     }
     const name = Buffer.alloc(28);
-    const nameLength = int(name.length);
+    const nameLength = int32(name.length);
     c.getsockname(fd, name, nameLength);
     return new KoffiUdpPort(family, fd, { address, port: name.readUInt16BE(2) }, this.options.onError);
   }

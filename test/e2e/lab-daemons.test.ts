@@ -12,6 +12,7 @@ import { afterAll, expect, it } from 'vitest';
 import { LAB_ADDRESSES as A, labDown, labMove, labSpawn, labUp } from '../../src/lab/lab.js';
 import { queryControl } from '../../src/net/control-socket.js';
 import { requireRoot } from '../support/root.js';
+import { until } from '../support/until.js';
 
 const prefix = `e${process.pid % 10000}`;
 const dir = mkdtempSync(join(tmpdir(), 'dsmip6-e2e-'));
@@ -97,29 +98,6 @@ interface HaDoc {
     nat?: { address: string; port: number };
     sequence: number;
   }[];
-}
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  let error: unknown;
-  while (Date.now() < end) {
-    try {
-      last = await read();
-      if (ok(last)) return last;
-    } catch (e) {
-      error = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `timed out waiting for ${what}; last: ${JSON.stringify(last)} ${error ? String(error) : ''}`,
-  );
 }
 
 const mnStatus = () => queryControl(mnSock) as Promise<MnDoc>;

@@ -23,6 +23,7 @@ import {
 } from '../../src/lab/lab.js';
 import { queryControl } from '../../src/net/control-socket.js';
 import { requireRoot } from '../support/root.js';
+import { until } from '../support/until.js';
 
 const prefix = `d${process.pid % 10000}`;
 const dir = mkdtempSync(join(tmpdir(), 'dsmip6-dp-'));
@@ -63,24 +64,6 @@ interface MnDoc {
 }
 const haStatus = () => queryControl(haSock) as Promise<HaDoc>;
 const mnStatus = () => queryControl(mnSock) as Promise<MnDoc>;
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    try {
-      last = await read();
-      if (ok(last)) return last;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 /** A child whose stdout lines are collected (and watched). */
 function spawnIn(node: 'ha' | 'mn' | 'cn', argv: string[]): { child: ChildProcess; lines: string[] } {

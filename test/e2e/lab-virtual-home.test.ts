@@ -14,6 +14,7 @@ import { afterAll, expect, it } from 'vitest';
 import { LAB_ADDRESSES as A, labDown, labExec, labMove, labSpawn, labUp } from '../../src/lab/lab.js';
 import { queryControl } from '../../src/net/control-socket.js';
 import { requireRoot } from '../support/root.js';
+import { until } from '../support/until.js';
 
 const prefix = `v${process.pid % 10000}`;
 const dir = mkdtempSync(join(tmpdir(), 'dsmip6-vh-'));
@@ -36,24 +37,6 @@ interface MnDoc {
 }
 interface HaDoc {
   dataplane: { dropped: Record<string, number>; icmpSent: number };
-}
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    try {
-      last = await read();
-      if (ok(last)) return last;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
 }
 
 it('a virtual home network: bound home addresses answer through the tunnel, unbound ones get Destination Unreachable from the HA', async () => {
